@@ -1,0 +1,1 @@
+"""Bulletins, distribution lists, subscribers and the email pipeline."""

@@ -1,0 +1,1 @@
+"""Safety messages and learning materials (briefings, crib sheets, modules)."""

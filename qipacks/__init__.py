@@ -1,0 +1,1 @@
+"""QI packs, recommendations and organisations' uptake records."""

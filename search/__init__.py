@@ -1,0 +1,1 @@
+"""Site search: PostgreSQL full text by default, Elasticsearch when configured."""

@@ -1,0 +1,142 @@
+"""Suite-wide fixtures: real embedded PostgreSQL and Redis, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from website import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+_started: list = []
+
+
+def _test_environ() -> dict:
+    """Which services the test settings will use (TEST_* URLs win over the others)."""
+    return {
+        "DATABASE_URL": os.environ.get("TEST_DATABASE_URL")
+        or os.environ.get("DATABASE_URL"),
+        "CELERY_BROKER_URL": os.environ.get("TEST_CELERY_BROKER_URL")
+        or os.environ.get("CELERY_BROKER_URL"),
+    }
+
+
+def pytest_configure(config):
+    """Start the embedded services the suite needs before any database access."""
+    from django.conf import settings
+
+    if getattr(config, "workerinput", None) is not None:
+        return  # an xdist worker: the controller started them
+    _started.extend(
+        embedded.start_services(settings.VAR_DIR, environ=_test_environ(), fast=True)
+    )
+
+
+def pytest_unconfigure(config):
+    embedded.stop_services(_started)
+    _started.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def site(db):
+    """The default site with a published home page, as ``seed_demo`` would make it."""
+    from tests.factories import HomePageFactory, ensure_site
+
+    return ensure_site(HomePageFactory.build_home())
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    host = s["HOST"]
+    if host.startswith("/"):
+        return f"postgres://{s['USER']}@/{s['NAME']}?host={host}&port={s['PORT']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{host}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker (separate process) on the test broker and test database.
+
+    Tests using it must use ``transactional_db`` so the worker sees committed rows.
+    """
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "website.settings.test",
+        "TEST_DATABASE_URL": database_url,
+        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    log_path = Path(settings.VAR_DIR) / "log" / "celery-test-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    from website.celery import app
+
+    app.control.purge()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "website",
+                "worker",
+                "-Q",
+                "default,transactional,bulk,index,periodic",
+                "-P",
+                "solo",
+                "-n",
+                f"test-{os.getpid()}@%h",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Celery worker exited early; see {log_path}")
+        if "ready." in log_path.read_text():
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"Celery worker did not become ready; see {log_path}")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Timed out after {timeout}s waiting for {predicate.__name__}")

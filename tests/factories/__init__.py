@@ -1,0 +1,105 @@
+"""factory_boy factories; pages take their parent explicitly (``parent=x``)."""
+
+import factory
+import wagtail_factories
+from django.contrib.auth import get_user_model
+from wagtail.models import Page, Site
+
+from website.models import (
+    Audience,
+    HomePage,
+    Membership,
+    Organisation,
+    StandardPage,
+    Theme,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    first_name = "Sam"
+    last_name = factory.Sequence(lambda n: f"Tester{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-9")
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+    description = "A theme used in tests."
+
+
+class AudienceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Audience
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Audience {n}")
+    slug = factory.Sequence(lambda n: f"audience-{n}")
+    description = "An audience used in tests."
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    type = Organisation.Type.CDOP
+    region = Organisation.Region.LONDON
+    code = factory.Sequence(lambda n: f"ORG{n:04d}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Membership.Role.QI_LEAD
+
+
+class HomePageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = HomePage
+
+    title = "Learning from child death reviews"
+    slug = "home"
+    intro = "Safety messages and learning from child death reviews."
+
+    @classmethod
+    def build_home(cls, **kwargs):
+        """A home page directly under the tree root (where the site points)."""
+        existing = HomePage.objects.filter(depth=2).first()
+        if existing:
+            return existing
+        Page.objects.filter(depth=2, slug="home").update(slug="welcome-placeholder")
+        return cls(parent=Page.get_first_root_node(), **kwargs)
+
+
+class StandardPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = StandardPage
+
+    title = factory.Sequence(lambda n: f"Standard page {n}")
+    summary = "A plain page used in tests."
+
+
+def ensure_site(home: HomePage) -> HomePage:
+    """Point the default site at ``home`` (replacing Wagtail's welcome page)."""
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=home, is_default_site=True
+        )
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.save()
+    return home

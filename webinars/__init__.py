@@ -1,0 +1,1 @@
+"""Webinar series and sessions, registration, reminders and recordings."""

@@ -1,0 +1,26 @@
+"""The Celery application: queues named by purpose, the whole beat schedule here."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "website.settings.dev")
+
+app = Celery("cdr_learning")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Queues by purpose and priority (docs/deploy.md says which workers take which).
+QUEUES = ("default", "transactional", "bulk", "index", "periodic")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+
+# Every periodic job, in one place. Each task is safe to run twice.
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "website.tasks.heartbeat_task",
+        "schedule": 60.0,
+        "options": {"queue": "periodic", "expires": 55},
+    },
+}
+
+app.autodiscover_tasks()

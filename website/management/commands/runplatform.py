@@ -1,0 +1,147 @@
+"""``make run``: the whole platform on one machine, stopped cleanly by Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from website import embedded, services
+
+QUEUES = "default,transactional,bulk,index,periodic"
+
+
+class Command(BaseCommand):
+    help = (
+        "Start embedded services if needed, migrate, load demo content, then run "
+        "the web server, a Celery worker and Celery beat until Ctrl-C."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument(
+            "--no-demo", action="store_true", help="Skip loading demo content."
+        )
+
+    def handle(self, *args, host, port, no_demo, **options):
+        started = embedded.start_services()
+        for service in started:
+            self.stdout.write(f"Started embedded {type(service).__name__[8:]}")
+        children: list[subprocess.Popen] = []
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+            if not no_demo:
+                call_command("seed_demo", verbosity=0)
+            credentials = self._admin_credentials()
+            python = sys.executable
+            commands = {
+                "web": [python, "manage.py", "runserver", f"{host}:{port}"],
+                "worker": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "website",
+                    "worker",
+                    "-l",
+                    "info",
+                    "-Q",
+                    QUEUES,
+                    "-c",
+                    "2",
+                    "-n",
+                    f"worker-{os.getpid()}@%h",
+                ],
+                "beat": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "website",
+                    "beat",
+                    "-l",
+                    "info",
+                    "-s",
+                    settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                ],
+            }
+            for command in commands.values():
+                children.append(
+                    subprocess.Popen(  # noqa: S603 - our interpreter, fixed args
+                        command,
+                        cwd=settings.BASE_DIR,
+                        start_new_session=True,
+                    )
+                )
+            self._banner(host, port, credentials)
+            while not stopping:
+                if any(child.poll() is not None for child in children):
+                    self.stderr.write("A platform process stopped; shutting down.")
+                    break
+                time.sleep(0.5)
+        finally:
+            self.stdout.write("Stopping…")
+            for child in children:
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+            embedded.stop_services(started)
+            self.stdout.write("Stopped everything make run started.")
+
+    def _admin_credentials(self) -> tuple[str, str]:
+        """Ensure the admin account; its password is kept in var/ so reruns print it."""
+        path = embedded.var_dir() / "admin-credentials.txt"
+        username = os.environ.get("ADMIN_USERNAME", "admin")
+        _, password = services.ensure_admin_user(username, "admin@localhost")
+        if password:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{username}\n{password}\n")
+            path.chmod(0o600)
+        elif path.exists():
+            password = path.read_text().splitlines()[1]
+        else:
+            password = "(set earlier; change it with manage.py changepassword)"  # noqa: S105
+        return username, password
+
+    def _banner(self, host, port, credentials):
+        username, password = credentials
+        url = f"http://{host}:{port}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n".join(
+                    [
+                        "",
+                        "The platform is starting:",
+                        f"  site      {url}/",
+                        f"  admin     {url}/admin/  (user: {username}  password: "
+                        f"{password})",
+                        f"  health    {url}/healthz",
+                        f"  emails    {embedded.var_dir() / 'mail'}/ (one .eml each)"
+                        if "EmlFileBackend" in settings.EMAIL_BACKEND
+                        else f"  emails    sent by {settings.EMAIL_BACKEND}",
+                        "Press Ctrl-C to stop everything.",
+                        "",
+                    ]
+                )
+            )
+        )

