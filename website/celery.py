@@ -13,6 +13,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Queues by purpose and priority (docs/deploy.md says which workers take which).
 QUEUES = ("default", "transactional", "bulk", "index", "periodic")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
+# Which queue each task goes to, in one place (anything unlisted: "default").
+app.conf.task_routes = {
+    "website.tasks.heartbeat_task": {"queue": "periodic"},
+}
 
 # Every periodic job, in one place. Each task is safe to run twice.
 app.conf.beat_schedule = {

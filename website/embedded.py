@@ -202,8 +202,12 @@ class EmbeddedPostgres:
                 user=user,
                 timeout=timeout,
             )
-        # A postmaster.pid left by a killed server would stop pg_ctl; it is stale.
+        # Files left by a killed server are stale (we checked it is not running).
+        # Its pid may linger as a zombie where PID 1 does not reap orphans, and
+        # PostgreSQL would take that for a live server.
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        for name in (f".s.PGSQL.{POSTGRES_PORT}", f".s.PGSQL.{POSTGRES_PORT}.lock"):
+            (self.sock_dir / name).unlink(missing_ok=True)
         options = f"-c listen_addresses='' -k {self.sock_dir} -p {POSTGRES_PORT}"
         if self.fast:
             options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"

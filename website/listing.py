@@ -21,7 +21,7 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractYear
 from django.http import Http404
-from django.template.loader import render_to_string
+from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
@@ -339,13 +339,17 @@ class ListingFeed(Feed):
         return item.last_published_at
 
     def item_description(self, item):
-        return render_to_string(
-            self.item_template, {"page": item, "request": self.request}
+        """The full content: ``<app>/<model>_feed.html`` if a model has one."""
+        meta = item._meta
+        template = select_template(
+            [f"{meta.app_label}/{meta.model_name}_feed.html", self.item_template]
         )
+        return template.render({"page": item, "request": self.request})
 
     def item_categories(self, item):
-        return [t.name for t in item.themes.all()] + [
-            a.name for a in item.audiences.all()
+        # Read through the prefetched through-rows: one query for all items.
+        return [row.tag.name for row in item.theme_items.all()] + [
+            row.tag.name for row in item.audience_items.all()
         ]
 
 
@@ -366,7 +370,6 @@ class ListingPageMixin(RoutablePageMixin):
             .live()
             .public()
             .order_by("-first_published_at", "-pk")
-            .prefetch_related("theme_items__tag", "audience_items__tag")
         )
 
     @path("")
@@ -409,7 +412,9 @@ class ListingPageMixin(RoutablePageMixin):
                 f"This feed address has a filter we do not recognise ({errors}).",
                 content_type="text/plain; charset=utf-8",
             )
-        items = listing.page.object_list if listing.page else []
+        items = listing.page.object_list.prefetch_related(
+            "theme_items__tag", "audience_items__tag"
+        )
         feed = ListingFeed(self, items, listing.filters, atom=atom, request=request)
         return feed(request)
 

@@ -82,6 +82,22 @@ class PageAudience(TaggedItemBase):
     )
 
 
+class VocabularyTaggableManager(ClusterTaggableManager):
+    """A tag field that many page types can inherit from one abstract model.
+
+    taggit does not make a hidden reverse name unique per model the way Django's
+    own relations do, so two page types with the same field would clash; this
+    gives each concrete model its own hidden name, as Django does for ``"+"``.
+    """
+
+    def contribute_to_class(self, cls, name):
+        if not cls._meta.abstract:
+            self.remote_field.related_name = (
+                f"_{cls._meta.app_label}_{cls._meta.model_name}_{name}_+"
+            )
+        super().contribute_to_class(cls, name)
+
+
 class TaggedContentPage(Page):
     """Mixin for every public content page: summary, themes, audiences, review date.
 
@@ -93,11 +109,17 @@ class TaggedContentPage(Page):
         help_text="One or two plain sentences: shown in listings, feeds, emails "
         "and search results.",
     )
-    themes = ClusterTaggableManager(
-        through=PageTheme, blank=True, related_name="+", verbose_name="themes"
+    themes = VocabularyTaggableManager(
+        through=PageTheme,
+        blank=True,
+        verbose_name="themes",
+        help_text="Tick every topic this content is about.",
     )
-    audiences = ClusterTaggableManager(
-        through=PageAudience, blank=True, related_name="+", verbose_name="audiences"
+    audiences = VocabularyTaggableManager(
+        through=PageAudience,
+        blank=True,
+        verbose_name="audiences",
+        help_text="Tick every professional group this content is for.",
     )
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="When the content was last checked."

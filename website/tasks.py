@@ -5,7 +5,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(queue="periodic", ignore_result=True)
+@shared_task(ignore_result=True)
 def heartbeat_task(name: str = "celery") -> None:
     """Beat queues this every minute; the worker records that the chain is alive."""
     services.record_heartbeat(name)

@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
     first_name = "Sam"
     last_name = factory.Sequence(lambda n: f"Tester{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-9")
+    password = factory.django.Password("correct-horse-9")
 
 
 class ThemeFactory(factory.django.DjangoModelFactory):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
 
 from website import embedded
 
@@ -147,6 +148,11 @@ else:
 # EMAIL_BACKEND; with neither, each message is written to var/mail/ as a .eml.
 if env.get("EMAIL_URL"):
     _email = dj_email_url.parse(env["EMAIL_URL"])
+    if "EMAIL_BACKEND" not in _email:
+        raise ImproperlyConfigured(
+            "EMAIL_URL has a scheme we cannot use; use smtp://, submission:// "
+            "(port 587, STARTTLS) or smtps://."
+        )
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
     EMAIL_HOST = _email["EMAIL_HOST"]
     EMAIL_PORT = _email["EMAIL_PORT"]
@@ -179,9 +185,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # Languages: English at the root with no prefix; further content languages from
 # CONTENT_LANGUAGES ("cy:Cymraeg,ur:اردو"), served under /<code>/.
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en-gb", "English")] + [
-    tuple(item.split(":", 1)) for item in env_list("CONTENT_LANGUAGES")
-]
+
+
+def _content_languages() -> list[tuple[str, str]]:
+    languages = []
+    for item in env_list("CONTENT_LANGUAGES"):
+        code, _, name = item.partition(":")
+        if not code.strip() or not name.strip():
+            raise ImproperlyConfigured(
+                f"CONTENT_LANGUAGES entry {item!r} must look like 'cy:Cymraeg'."
+            )
+        languages.append((code.strip().lower(), name.strip()))
+    return languages
+
+
+LANGUAGES = [("en-gb", "English"), *_content_languages()]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 TIME_ZONE = "Europe/London"
@@ -189,7 +207,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+STATIC_ROOT = Path(env.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

@@ -5,12 +5,24 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import env, env_bool
 
-for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "BASE_URL"):
+# Production never falls back to the embedded services or to mail written to disk.
+for _name in (
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "BASE_URL",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+):
     if not env.get(_name):
         raise ImproperlyConfigured(
             f"{_name} must be set in the environment for production settings; "
             "see docs/env-vars.md."
         )
+if not env.get("EMAIL_URL") and not env.get("EMAIL_BACKEND"):
+    raise ImproperlyConfigured(
+        "EMAIL_URL (or EMAIL_BACKEND) must be set in the environment for production "
+        "settings, or no email would leave the machine; see docs/env-vars.md."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

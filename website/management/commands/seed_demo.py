@@ -10,6 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         home = load_demo_content()
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo content ready under “{home.title}”.")
-        )
+        if options["verbosity"]:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo content ready under “{home.title}”.")
+            )
