@@ -157,18 +157,10 @@ class Listing:
 
 def filter_queryset(qs: QuerySet, filters: dict, type_field: str | None) -> QuerySet:
     """Apply theme, audience, type and year filters to a queryset of pages."""
-    if filters.get("theme"):
-        qs = qs.filter(
-            pk__in=PageTheme.objects.filter(tag__slug=filters["theme"]).values(
-                "content_object_id"
-            )
-        )
-    if filters.get("audience"):
-        qs = qs.filter(
-            pk__in=PageAudience.objects.filter(tag__slug=filters["audience"]).values(
-                "content_object_id"
-            )
-        )
+    for name, through in (("theme", PageTheme), ("audience", PageAudience)):
+        if filters.get(name):
+            tagged = through.objects.filter(tag__slug=filters[name])
+            qs = qs.filter(pk__in=tagged.values("content_object_id"))
     if filters.get("type") and type_field:
         qs = qs.filter(**{type_field: filters["type"]})
     if filters.get("year"):
@@ -186,40 +178,27 @@ def _facet_options(
         others = {k: v for k, v in listing_filters.items() if k != exclude}
         return filter_queryset(qs, others, type_field)
 
-    theme_counts = dict(
-        PageTheme.objects.filter(content_object__in=base_for("theme").values("pk"))
-        .values_list("tag_id")
-        .annotate(n=Count("id"))
-    )
-    options["theme"] = [
-        FilterOption(
-            t.slug,
-            t.name,
-            theme_counts.get(t.pk, 0),
-            listing_filters.get("theme") == t.slug,
-            make_url(theme=t.slug),
+    for name, through, vocabulary in (
+        ("theme", PageTheme, Theme),
+        ("audience", PageAudience, Audience),
+    ):
+        counts = dict(
+            through.objects.filter(content_object__in=base_for(name).values("pk"))
+            .values_list("tag_id")
+            .annotate(n=Count("id"))
         )
-        for t in Theme.objects.all()
-        if theme_counts.get(t.pk) or listing_filters.get("theme") == t.slug
-    ]
-    audience_counts = dict(
-        PageAudience.objects.filter(
-            content_object__in=base_for("audience").values("pk")
-        )
-        .values_list("tag_id")
-        .annotate(n=Count("id"))
-    )
-    options["audience"] = [
-        FilterOption(
-            a.slug,
-            a.name,
-            audience_counts.get(a.pk, 0),
-            listing_filters.get("audience") == a.slug,
-            make_url(audience=a.slug),
-        )
-        for a in Audience.objects.all()
-        if audience_counts.get(a.pk) or listing_filters.get("audience") == a.slug
-    ]
+        chosen = listing_filters.get(name)
+        options[name] = [
+            FilterOption(
+                term.slug,
+                term.name,
+                counts.get(term.pk, 0),
+                chosen == term.slug,
+                make_url(**{name: term.slug}),
+            )
+            for term in vocabulary.objects.all()
+            if counts.get(term.pk) or chosen == term.slug
+        ]
     if type_choices and type_field:
         type_counts = dict(
             base_for("type").order_by().values_list(type_field).annotate(n=Count("pk"))

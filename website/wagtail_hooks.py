@@ -6,22 +6,22 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from .models import Audience, Organisation, Theme
 
 
-class ThemeViewSet(SnippetViewSet):
+class VocabularyViewSet(SnippetViewSet):
+    list_display = ["name", "slug", "sort_order"]
+    search_fields = ["name", "description"]
+    ordering = ["sort_order", "name"]
+
+
+class ThemeViewSet(VocabularyViewSet):
     model = Theme
     icon = "tag"
     menu_label = "Themes"
-    list_display = ["name", "slug", "sort_order"]
-    search_fields = ["name", "description"]
-    ordering = ["sort_order", "name"]
 
 
-class AudienceViewSet(SnippetViewSet):
+class AudienceViewSet(VocabularyViewSet):
     model = Audience
     icon = "group"
     menu_label = "Audiences"
-    list_display = ["name", "slug", "sort_order"]
-    search_fields = ["name", "description"]
-    ordering = ["sort_order", "name"]
 
 
 class OrganisationViewSet(SnippetViewSet):
