@@ -84,3 +84,23 @@ def test_500_page_renders_without_database(rf):
     response = server_error(rf.get("/"))
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+def test_reading_the_site_sets_no_cookies(client, site):
+    """Cookie-free by default: no consent banner is needed to read anything."""
+    about = StandardPageFactory(parent=site, title="About")
+    for url in ("/", about.url, "/no-such-page/", "/healthz"):
+        response = client.get(url)
+        assert response.cookies == {}, url
+        assert "Set-Cookie" not in response.headers, url
+
+
+def test_header_marks_the_current_section(client, site):
+    from website.models import HeaderLink, SiteNavigation
+
+    about = StandardPageFactory(parent=site, title="About", slug="about")
+    navigation = SiteNavigation.for_site(site.get_site())
+    HeaderLink.objects.create(setting=navigation, label="About us", page=about)
+    html = client.get("/about/").content.decode()
+    assert 'href="/about/" aria-current="page">About us</a>' in html
+    assert 'aria-current="page"' not in client.get("/").content.decode()
