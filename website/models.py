@@ -298,7 +298,9 @@ class StandardPage(TaggedContentPage):
     content_panels = TaggedContentPage.content_panels + [FieldPanel("body")]
 
     parent_page_types = ["website.HomePage", "website.StandardPage"]
-    listing_type_label = "Page"
+
+    def get_listing_type(self) -> str:
+        return ""  # "Page" tells a reader nothing
 
 
 # --- Site settings ----------------------------------------------------------------

@@ -77,6 +77,7 @@ class HomePageFactory(wagtail_factories.PageFactory):
     @classmethod
     def build_home(cls, **kwargs):
         """A home page directly under the tree root (where the site points)."""
+        ensure_wagtail_tree()
         existing = HomePage.objects.filter(depth=2).first()
         if existing:
             return existing
@@ -103,3 +104,24 @@ def ensure_site(home: HomePage) -> HomePage:
         site.root_page = home
         site.save()
     return home
+
+
+def ensure_wagtail_tree() -> None:
+    """Put back what Wagtail's migrations make, if an earlier test's flush removed it.
+
+    Every ``transactional_db`` test ends by emptying every table, migration data
+    included (the default locale, the root page and the root collection). Making
+    them again here works whatever ran before, unlike serialized rollback, whose
+    reload clashes with the content types another transactional test's flush made.
+    """
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale
+
+    locale, _ = Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")

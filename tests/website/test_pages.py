@@ -104,3 +104,12 @@ def test_header_marks_the_current_section(client, site):
     html = client.get("/about/").content.decode()
     assert 'href="/about/" aria-current="page">About us</a>' in html
     assert 'aria-current="page"' not in client.get("/").content.decode()
+
+
+def test_unknown_host_with_no_default_site_is_a_plain_404(client, site):
+    from wagtail.models import Site
+
+    Site.objects.update(is_default_site=False, hostname="learning.example.org")
+    response = client.get("/anything/", HTTP_HOST="other.example.org")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "Page not found" in response.content.decode()

@@ -2,6 +2,7 @@
 
 from django import template
 from django.conf import settings
+from wagtail.models import Site
 
 from website.models import SiteNavigation
 
@@ -12,11 +13,13 @@ def _navigation(context):
     request = context.get("request")
     if request is None:
         return None
-    cached = getattr(request, "_site_navigation", None)
-    if cached is None:
-        cached = SiteNavigation.for_request(request)
-        request._site_navigation = cached
-    return cached
+    if not hasattr(request, "_site_navigation"):
+        # No site matches (an unknown host with no default site): plain header.
+        site = Site.find_for_request(request)
+        request._site_navigation = (
+            SiteNavigation.for_site(site) if site is not None else None
+        )
+    return request._site_navigation
 
 
 def _links(navigation, relation, request):
