@@ -88,6 +88,11 @@ class Command(BaseCommand):
                     )
                 )
             self._banner(host, port, credentials)
+            # One heartbeat now, so /healthz shows the worker within seconds rather
+            # than after beat's first minute.
+            from website.tasks import heartbeat_task
+
+            heartbeat_task.delay()
             while not stopping:
                 if any(child.poll() is not None for child in children):
                     self.stderr.write("A platform process stopped; shutting down.")
