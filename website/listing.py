@@ -33,7 +33,13 @@ FEED_SIZE = 30
 
 
 class ListingFilterForm(forms.Form):
-    """Validates the query string; unknown values are errors, not silent no-ops."""
+    """Validates the query string.
+
+    Malformed values (``year=abc``, ``theme=<script>``) are errors: the page says
+    what is wrong with a 400. Well-formed values that name nothing we have (a
+    theme since retired, say, in an old shared link) are not errors: they give an
+    empty result and a notice saying why.
+    """
 
     theme = forms.SlugField(required=False, max_length=100)
     audience = forms.SlugField(required=False, max_length=100)
@@ -44,33 +50,27 @@ class ListingFilterForm(forms.Form):
     def __init__(self, *args, type_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.type_choices = dict(type_choices or [])
+        self.notices: list[str] = []
 
-    def clean_theme(self):
-        slug = self.cleaned_data["theme"]
-        if slug and not Theme.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(
-                "There is no theme called “%(slug)s”. Choose one from the list.",
-                params={"slug": slug},
-            )
-        return slug
-
-    def clean_audience(self):
-        slug = self.cleaned_data["audience"]
-        if slug and not Audience.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(
-                "There is no audience called “%(slug)s”. Choose one from the list.",
-                params={"slug": slug},
-            )
-        return slug
-
-    def clean_type(self):
-        value = self.cleaned_data["type"]
+    def clean(self):
+        cleaned = super().clean()
+        for name, model, noun in (
+            ("theme", Theme, "theme"),
+            ("audience", Audience, "audience"),
+        ):
+            slug = cleaned.get(name)
+            if slug and not model.objects.filter(slug=slug).exists():
+                self.notices.append(
+                    f"There is no {noun} called “{slug}”, so nothing matches. "
+                    "Choose one from the list."
+                )
+        value = cleaned.get("type")
         if value and value not in self.type_choices:
-            raise forms.ValidationError(
-                "“%(value)s” is not a type of content listed here.",
-                params={"value": value},
+            self.notices.append(
+                f"“{value}” is not a type of content listed here, so nothing "
+                "matches. Choose one from the list."
             )
-        return value
+        return cleaned
 
 
 @dataclass
@@ -92,6 +92,10 @@ class Listing:
     filters: dict
     options: dict[str, list[FilterOption]] = field(default_factory=dict)
     base_path: str = ""
+
+    @property
+    def notices(self) -> list[str]:
+        return self.form.notices
 
     @property
     def is_valid(self) -> bool:

@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from . import views
+from . import topics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -22,6 +22,8 @@ if settings.DEBUG:
 
 # Pages: English at the root with no prefix, other content languages under /<code>/.
 urlpatterns += i18n_patterns(
+    path("themes/<slug:slug>/", topics.theme_page, name="theme"),
+    path("audiences/<slug:slug>/", topics.audience_page, name="audience"),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

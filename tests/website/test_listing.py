@@ -121,21 +121,40 @@ def test_pagination_keeps_filters_in_links(client, index, vocab):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("theme=no-such-theme", "There is no theme called"),
         ("audience=<script>", "Enter a valid"),
-        ("type=podcast", "is not a type of content listed here"),
         ("year=abc", "Enter a whole number"),
         ("year=1066", "greater than or equal to 1990"),
         ("page=-1", "greater than or equal to 1"),
+        ("theme=" + "x" * 500, "at most 100 characters"),
     ],
 )
-def test_bad_filters_get_a_clear_400(client, index, query, message):
+def test_malformed_filters_get_a_clear_400(client, index, query, message):
     response = client.get(f"{index.url}?{query}")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     html = response.content.decode()
     assert "There is a problem with the filters" in html
     assert message in html
     assert "<script>" not in html.split("<main", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("theme=no-such-theme", "There is no theme called “no-such-theme”"),
+        ("audience=astronauts", "There is no audience called “astronauts”"),
+        ("type=podcast", "“podcast” is not a type of content listed here"),
+    ],
+)
+def test_unknown_filter_values_give_an_empty_result_with_a_message(
+    client, index, vocab, query, message
+):
+    add_article(index, "Something")
+    response = client.get(f"{index.url}?{query}")
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["listing"].total == 0
+    html = response.content.decode()
+    assert message in html
+    assert "0 results" in html
 
 
 def test_page_past_the_end_is_404(client, index, vocab):
@@ -178,8 +197,8 @@ def test_atom_feed_is_valid_atom(client, index, vocab):
     assert entries[0].find(f"{ATOM}summary") is not None
 
 
-def test_feed_with_bad_filter_is_400_plain_text(client, index):
-    response = client.get(f"{index.url}feed/?theme=nope")
+def test_feed_with_malformed_filter_is_400_plain_text(client, index):
+    response = client.get(f"{index.url}feed/?year=soon")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "filter we do not recognise" in response.content.decode()
 

@@ -1,0 +1,58 @@
+"""Theme and audience pages: everything tagged with one term, across every app."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from wagtail.models import Page
+
+from .listing import build_listing
+from .models import Audience, PageAudience, PageTheme, Theme
+
+TOPIC_PAGE_SIZE = 20
+
+
+def tagged_pages(through, term) -> QuerySet:
+    """Live, public pages tagged with ``term``, newest first, as their own types."""
+    return (
+        Page.objects.filter(
+            pk__in=through.objects.filter(tag=term).values("content_object_id")
+        )
+        .live()
+        .public()
+        .order_by("-first_published_at", "-pk")
+    )
+
+
+def _topic_view(request, slug, model, through, noun):
+    term = get_object_or_404(model, slug=slug)
+    listing = build_listing(
+        tagged_pages(through, term),
+        request.GET,
+        base_path=request.path,
+        page_size=TOPIC_PAGE_SIZE,
+        with_options=False,
+    )
+    if listing.page is not None:
+        # One query per page type on this page of results, not one per result.
+        specific = (
+            Page.objects.filter(pk__in=[p.pk for p in listing.page.object_list])
+            .specific()
+            .in_bulk()
+        )
+        listing.page.object_list = [
+            specific[p.pk] for p in listing.page.object_list if p.pk in specific
+        ]
+    return TemplateResponse(
+        request,
+        "website/topic_page.html",
+        {"term": term, "noun": noun, "listing": listing},
+        status=200 if listing.is_valid else 400,
+    )
+
+
+def theme_page(request, slug):
+    return _topic_view(request, slug, Theme, PageTheme, "theme")
+
+
+def audience_page(request, slug):
+    return _topic_view(request, slug, Audience, PageAudience, "audience")
