@@ -12,9 +12,10 @@ from wagtail.admin.panels import (
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Locale, Orderable, Page
 
 from website.blocks import SHORT_FEATURES
+from website.i18n import language_info
 from website.listing import ListingPageMixin
 from website.models import TaggedContentPage
 
@@ -64,8 +65,16 @@ class SafetyMessagePage(RoutablePageMixin, TaggedContentPage):
     source_url = models.URLField(
         blank=True, help_text="Only if the source is on another site."
     )
-    review_interval_months = models.PositiveSmallIntegerField(
-        default=12, help_text="How often the message must be checked."
+    translation_checked_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Translations only: when a qualified translator last checked this "
+        "against the English. Leave empty until then.",
+    )
+    translation_note = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Translations only: shown to readers, e.g. that it awaits a check.",
     )
 
     content_panels = Page.content_panels + [
@@ -81,11 +90,37 @@ class SafetyMessagePage(RoutablePageMixin, TaggedContentPage):
             ],
             heading="Where this comes from",
         ),
-        FieldPanel("review_interval_months"),
+        MultiFieldPanel(
+            [FieldPanel("translation_checked_on"), FieldPanel("translation_note")],
+            heading="Translation",
+        ),
     ]
     parent_page_types = ["learning.SafetyMessageIndexPage"]
     subpage_types = []
     listing_type_label = "Safety message"
+
+    @property
+    def is_translation(self) -> bool:
+        return self.locale.language_code != Locale.get_default().language_code
+
+    def get_language_versions(self) -> list[dict]:
+        """Every live language version, each named in its own language and script."""
+        versions = []
+        pages = self.get_translations(inclusive=True).live().select_related("locale")
+        for page in pages.order_by("locale__language_code"):
+            code = page.locale.language_code
+            info = language_info(code)
+            versions.append(
+                {
+                    "code": code,
+                    "name_local": info["name_local"],
+                    "name": info["name"],
+                    "bidi": info["bidi"],
+                    "url": page.url,
+                    "current": page.pk == self.pk,
+                }
+            )
+        return versions
 
     @property
     def source_link(self) -> str:

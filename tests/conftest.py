@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -65,8 +66,50 @@ def _database_url() -> str:
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{host}:{s['PORT']}/{s['NAME']}"
 
 
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def clear(self):
+        self.messages.clear()
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def smtp_sink():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
     """A real Celery worker (separate process) on the test broker and test database.
 
     Tests using it must use ``transactional_db`` so the worker sees committed rows.
@@ -80,6 +123,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "DJANGO_SETTINGS_MODULE": "website.settings.test",
         "TEST_DATABASE_URL": database_url,
         "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "TEST_EMAIL_URL": smtp_sink.url,
     }
     log_path = Path(settings.VAR_DIR) / "log" / "celery-test-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

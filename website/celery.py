@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "website.settings.dev")
@@ -16,6 +17,8 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 # Which queue each task goes to, in one place (anything unlisted: "default").
 app.conf.task_routes = {
     "website.tasks.heartbeat_task": {"queue": "periodic"},
+    "website.tasks.send_review_reminders_task": {"queue": "periodic"},
+    "website.tasks.publish_scheduled_task": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -24,6 +27,16 @@ app.conf.beat_schedule = {
         "task": "website.tasks.heartbeat_task",
         "schedule": 60.0,
         "options": {"queue": "periodic", "expires": 55},
+    },
+    "publish-scheduled-pages": {
+        "task": "website.tasks.publish_scheduled_task",
+        "schedule": 60.0,
+        "options": {"queue": "periodic", "expires": 55},
+    },
+    "review-reminders": {
+        "task": "website.tasks.send_review_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "periodic"},
     },
 }
 

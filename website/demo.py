@@ -11,13 +11,14 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from .models import (
     Audience,
     FooterLink,
     HeaderLink,
     HomePage,
+    HomePageFeaturedItem,
     Membership,
     Organisation,
     SiteNavigation,
@@ -73,6 +74,12 @@ THEMES = [
         "bereaved-families",
         "Involving parents in the review, the key worker role and support after a "
         "child's death.",
+    ),
+    (
+        "Home safety",
+        "home-safety",
+        "Accidents at home, such as strangulation by blind cords, falls from windows "
+        "and swallowed button batteries, and the simple changes that prevent them.",
     ),
     (
         "Child death review process",
@@ -326,7 +333,7 @@ def seed_organisations() -> None:
 def seed_home_page() -> HomePage:
     """The site's root page, replacing Wagtail's placeholder welcome page."""
     root = Page.get_first_root_node()
-    home = HomePage.objects.filter(depth=2).first()
+    home = HomePage.objects.filter(depth=2, locale=Locale.get_default()).first()
     if home is None:
         home = HomePage(
             title="Learning from child death reviews",
@@ -379,13 +386,26 @@ def seed_standard_pages(home: HomePage) -> dict[str, StandardPage]:
     return pages
 
 
+def ensure_header_link(label: str, page: Page, sort_order: int) -> None:
+    """Add a header link to ``page`` unless one already points there."""
+    navigation = SiteNavigation.for_site(Site.objects.get(is_default_site=True))
+    if not navigation.header_links.filter(page=page).exists():
+        HeaderLink.objects.create(
+            setting=navigation, label=label, page=page, sort_order=sort_order
+        )
+
+
+def ensure_featured(home: HomePage, pages: list[Page]) -> None:
+    """Feature ``pages`` on the home page if nothing is featured yet."""
+    if not home.featured_items.exists():
+        for order, page in enumerate(pages):
+            HomePageFeaturedItem.objects.create(home=home, page=page, sort_order=order)
+
+
 def seed_navigation(home: HomePage, pages: dict[str, StandardPage]) -> None:
     site = Site.objects.get(is_default_site=True)
     navigation = SiteNavigation.for_site(site)
-    if not navigation.header_links.exists():
-        HeaderLink.objects.create(
-            setting=navigation, label="About", page=pages["about"], sort_order=0
-        )
+    ensure_header_link("About", pages["about"], 90)
     if not navigation.footer_links.exists():
         for order, slug in enumerate(["about", "accessibility-statement", "privacy"]):
             FooterLink.objects.create(

@@ -1,6 +1,7 @@
 """Site-wide records: vocabularies, tagged-content mixin, organisations, core pages."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -9,6 +10,7 @@ from modelcluster.models import ClusterableModel
 from taggit.models import TagBase, TaggedItemBase
 from wagtail.admin.panels import (
     FieldPanel,
+    FieldRowPanel,
     InlinePanel,
     MultiFieldPanel,
     PageChooserPanel,
@@ -124,6 +126,12 @@ class TaggedContentPage(Page):
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="When the content was last checked."
     )
+    review_interval_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="How often the content must be checked. Its owner is emailed "
+        "when a check is due.",
+    )
 
     tagging_panels = [
         FieldPanel("summary"),
@@ -131,7 +139,9 @@ class TaggedContentPage(Page):
             [
                 FieldPanel("themes"),
                 FieldPanel("audiences"),
-                FieldPanel("last_reviewed"),
+                FieldRowPanel(
+                    [FieldPanel("last_reviewed"), FieldPanel("review_interval_months")]
+                ),
             ],
             heading="Themes, audiences and review",
         ),
@@ -146,6 +156,18 @@ class TaggedContentPage(Page):
 
     def get_listing_type(self) -> str:
         return self.listing_type_label or self._meta.verbose_name.capitalize()
+
+    @property
+    def review_due_on(self):
+        """When the next check is due: the interval after the last one (or publish)."""
+        from dateutil.relativedelta import relativedelta
+
+        checked = self.last_reviewed or (
+            self.first_published_at.date() if self.first_published_at else None
+        )
+        if checked is None:
+            return None
+        return checked + relativedelta(months=self.review_interval_months)
 
 
 # --- Organisations --------------------------------------------------------------
@@ -389,3 +411,59 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Feedback ---------------------------------------------------------------------
+
+
+class PageFeedback(models.Model):
+    """One anonymous "was this page useful?" answer; holds no personal data."""
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="feedback"
+    )
+    useful = models.BooleanField()
+    comment = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["page", "created_at"], name="pagefeedback_page_created"
+            )
+        ]
+        verbose_name = "page feedback"
+        verbose_name_plural = "page feedback"
+
+    def __str__(self):
+        answer = "useful" if self.useful else "not useful"
+        return f"Page {self.page_id} {answer} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def useful_label(self) -> str:
+        return "Yes" if self.useful else "No"
+
+
+# --- Editorial review -------------------------------------------------------------
+
+
+class ReviewReminder(models.Model):
+    """A review-due email sent for a page: one per page per due date, never twice."""
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="review_reminders"
+    )
+    due_on = models.DateField()
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "due_on"], name="one_reminder_per_page_due_date"
+            )
+        ]
+
+    def __str__(self):
+        return f"Review of page {self.page_id} due {self.due_on} → {self.recipient}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
 ]
 
 if settings.DEBUG:

@@ -55,7 +55,7 @@ def test_seed_demo_is_idempotent_and_serves_the_site(client):
         "police",
         "school",
     }
-    home = HomePage.objects.get()
+    home = HomePage.objects.get(locale__language_code="en-gb")
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
     for slug in ("about", "accessibility-statement", "privacy"):
         page = StandardPage.objects.get(slug=slug)
@@ -76,3 +76,24 @@ def test_ensure_admin_user_creates_once():
     again, second = ensure_admin_user("admin", "admin@localhost")
     assert again.pk == user.pk and second is None
     assert user.check_password(password)
+
+
+def test_seed_demo_includes_learning_and_translations(client):
+    from learning.models import LearningResourcePage, SafetyMessagePage
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    assert SafetyMessagePage.objects.filter(locale__language_code="en-gb").count() >= 6
+    assert LearningResourcePage.objects.count() >= 5
+    polish = SafetyMessagePage.objects.get(locale__language_code="pl")
+    urdu = SafetyMessagePage.objects.get(locale__language_code="ur")
+    for page in (polish, urdu):
+        assert page.live and page.translation_note
+        assert page.translation_checked_on is None  # awaiting a qualified check
+    html = client.get(polish.url).content.decode()
+    assert '<html lang="pl" dir="ltr">' in html
+    assert "Tłumaczenie demonstracyjne" in html
+    assert '<html lang="ur" dir="rtl">' in client.get(urdu.url).content.decode()
+    home = client.get("/").content.decode()
+    assert "Latest safety messages" in home
+    assert 'href="/safety-messages/"' in home and 'href="/learning/"' in home

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "website.middleware.AdminMalformedPostMiddleware",
 ]
 
 ROOT_URLCONF = "website.urls"
@@ -168,6 +169,8 @@ DEFAULT_FROM_EMAIL = env.get(
     "DEFAULT_FROM_EMAIL", "Child death review learning <learning@localhost>"
 )
 SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Review reminders for pages whose owner has no address go here.
+EDITORIAL_TEAM_EMAIL = env.get("EDITORIAL_TEAM_EMAIL", "editorial@localhost")
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -183,13 +186,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Languages: English at the root with no prefix; further content languages from
-# CONTENT_LANGUAGES ("cy:Cymraeg,ur:اردو"), served under /<code>/.
+# CONTENT_LANGUAGES ("cy:Cymraeg,ur:اردو"; default Polish and Urdu, set it empty
+# for English only), served under /<code>/.
 LANGUAGE_CODE = "en-gb"
 
 
 def _content_languages() -> list[tuple[str, str]]:
     languages = []
-    for item in env_list("CONTENT_LANGUAGES"):
+    for item in env_list("CONTENT_LANGUAGES", "pl:Polski,ur:اردو"):
         code, _, name = item.partition(":")
         if not code.strip() or not name.strip():
             raise ImproperlyConfigured(
@@ -221,13 +225,37 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_SITE_NAME = "Child death review learning"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Documents: only office/text formats (never html, svg or executables), always
+# served through Wagtail's permission-checked view (collection privacy applies
+# even with S3-style storage), and always as a download: no content type is
+# shown inline, not even PDF, and every response carries
+# "Content-Security-Policy: default-src 'none'" and "nosniff".
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
+WAGTAILDOCS_BLOCK_EMBEDDED_CONTENT = True
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 # Private pages are restricted to groups or logins, never a shared password.
 WAGTAIL_PRIVACY_PASSWORD_REQUIRED = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
+# Images: raster formats only. SVG stays out (it can carry script); Willow must
+# open the file as the format its extension claims, so renamed files are refused.
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
+# Rich text: any RichTextField/RichTextBlock that names no ``features`` (the
+# wagtail-nhsuk-frontend blocks, for instance) gets this short list instead of
+# Wagtail's registry default (h2-h4, hr, inline images and embeds as well).
+# The list is also the whitelist the converter applies when the editor's
+# content is saved: anything else posted is dropped, not stored.
+WAGTAILADMIN_RICH_TEXT_EDITORS = {
+    "default": {
+        "WIDGET": "wagtail.admin.rich_text.DraftailRichTextArea",
+        "OPTIONS": {
+            "features": ["bold", "italic", "link", "document-link", "ol", "ul"]
+        },
+    }
+}
 TAGGIT_CASE_INSENSITIVE = True
 
 # Security: the production module turns on HTTPS-only behaviour.

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 
 from website import embedded
 
@@ -37,7 +38,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-process tests read django.core.mail.outbox; a Celery worker process started by
+# the suite is given TEST_EMAIL_URL, a real SMTP sink (aiosmtpd) it delivers to.
+if env.get("TEST_EMAIL_URL"):
+    _email = dj_email_url.parse(env["TEST_EMAIL_URL"])
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_USE_TLS = EMAIL_USE_SSL = False
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = VAR_DIR / "test-media"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WHITENOISE_USE_FINDERS = True

@@ -69,3 +69,26 @@ def content_tags(page):
         "themes": list(page.themes.all()),
         "audiences": list(page.audiences.all()),
     }
+
+
+@register.inclusion_tag("website/includes/feedback.html", takes_context=True)
+def page_feedback(context, page, form=None):
+    """The "was this page useful?" form for ``page``, or thanks once it was sent."""
+    from django.urls import reverse
+
+    from website.feedback import COMMENT_MAX_LENGTH, FeedbackForm
+
+    request = context.get("request")
+    if form is None:
+        form = FeedbackForm()
+    return {
+        "thanks": form.is_bound is False
+        and request is not None
+        and request.GET.get("feedback") == "thanks",
+        "action": reverse("page_feedback", args=[page.pk]),
+        "form": form,
+        "useful": form["useful"].value() if form.is_bound else None,
+        "comment": form.comment_value if form.is_bound else "",
+        "max_length": COMMENT_MAX_LENGTH,
+        "max_length_text": f"{COMMENT_MAX_LENGTH:,}",
+    }

@@ -1,15 +1,30 @@
 """Load demo content (idempotent)."""
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
-from website.demo import load_demo_content
+from website.demo import ensure_featured, ensure_header_link, load_demo_content
 
 
 class Command(BaseCommand):
     help = "Load demo content based on the source documents; safe to run repeatedly."
 
     def handle(self, *args, **options):
-        home = load_demo_content()
+        from learning.demo import load_learning_demo
+
+        with transaction.atomic():
+            home = load_demo_content()
+            learning = load_learning_demo(home)
+            ensure_header_link("Safety messages", learning["safety-messages"], 10)
+            ensure_header_link("Learning", learning["learning"], 20)
+            ensure_featured(
+                home,
+                [
+                    learning["safer-sleep"],
+                    learning["button-batteries"],
+                    learning["7-minute-briefing-new-child-death-review-arrangements"],
+                ],
+            )
         if options["verbosity"]:
             self.stdout.write(
                 self.style.SUCCESS(f"Demo content ready under “{home.title}”.")
