@@ -177,3 +177,29 @@ def test_theme_and_audience_pages_list_across_apps(
     assert [p.title for p in response.context["listing"].items] == ["Sleep message"]
     assert client.get("/themes/no-such-theme/").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/themes/safe-sleep/?page=x").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("suffix", "version"), [("feed/", "rss20"), ("feed/atom/", "atom10")]
+)
+def test_filtered_feeds_validate(client, messages_index, suffix, version):
+    """feedparser's strict checks: a well-formed feed of the declared version."""
+    import feedparser
+
+    midwives = AudienceFactory(name="Midwives", slug="midwives")
+    page = SafetyMessagePageFactory(parent=messages_index, title="Bath seats")
+    page.audiences.add(midwives)
+    page.save()
+    SafetyMessagePageFactory(parent=messages_index, title="Not for midwives")
+
+    response = client.get(f"{messages_index.url}{suffix}?audience=midwives")
+
+    feed = feedparser.parse(response.content)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == version
+    assert [e.title for e in feed.entries] == ["Bath seats"]
+    entry = feed.entries[0]
+    assert entry.link == f"http://localhost{page.url}"
+    content = entry.get("content", [{}])[0].get("value") or entry.get("summary")
+    assert "Room-share." in content  # full content, not just the summary
+    assert feed.feed.title.endswith("midwives")
