@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 
 from .listing import build_listing
 from .models import Audience, PageAudience, PageTheme, Theme
@@ -12,10 +12,15 @@ TOPIC_PAGE_SIZE = 20
 
 
 def tagged_pages(through, term) -> QuerySet:
-    """Live, public pages tagged with ``term``, newest first, as their own types."""
+    """Live, public pages in the reader's language tagged with ``term``, newest first.
+
+    Translations carry their original's tags, so without the locale filter the
+    English theme page would list every language version of a message.
+    """
     return (
         Page.objects.filter(
-            pk__in=through.objects.filter(tag=term).values("content_object_id")
+            pk__in=through.objects.filter(tag=term).values("content_object_id"),
+            locale=Locale.get_active(),
         )
         .live()
         .public()

@@ -101,3 +101,19 @@ def test_report_needs_admin_access(client, message):
     client.force_login(UserFactory(username="nobody"))
     response = client.get("/admin/reports/missing-translations/")
     assert response.status_code in (HTTPStatus.FOUND, HTTPStatus.FORBIDDEN)
+
+
+def test_theme_pages_list_only_the_readers_language(client, message):
+    from tests.factories import ThemeFactory
+
+    sleep = ThemeFactory(name="Safe sleep", slug="safe-sleep")
+    message.themes.add(sleep)
+    message.save_revision().publish()
+    polish = message.get_translation(Locale.objects.get(language_code="pl"))
+    polish.themes.add(sleep)
+    polish.save_revision().publish()
+
+    english = client.get("/themes/safe-sleep/").context["listing"].items
+    assert [p.title for p in english] == ["Safe sleep"]
+    polish_items = client.get("/pl/themes/safe-sleep/").context["listing"].items
+    assert [p.title for p in polish_items] == ["Bezpieczny sen"]
