@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils.safestring import mark_safe
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
     FieldPanel,
@@ -98,6 +99,17 @@ class SafetyMessagePage(RoutablePageMixin, TaggedContentPage):
     parent_page_types = ["learning.SafetyMessageIndexPage"]
     subpage_types = []
     listing_type_label = "Safety message"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # On a translation the site's own words (labels, headings, the share box)
+        # stay English: mark them so screen readers switch voice (WCAG 3.1.2).
+        context["en"] = (
+            mark_safe('lang="en-GB" dir="ltr"')  # noqa: S308 - a fixed literal
+            if self.is_translation
+            else ""
+        )
+        return context
 
     @property
     def is_translation(self) -> bool:

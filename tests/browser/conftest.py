@@ -392,3 +392,78 @@ def demo_site(transactional_db):
     components.save_revision().publish()
 
     return SimpleNamespace(home=home, pages=pages, components=components)
+
+
+@pytest.fixture
+def new_page_without_js(browser, live_server):
+    """Like ``new_page``, but in a context with JavaScript turned off.
+
+    For what must work without JavaScript (filters, feedback, sharing): the page
+    is as a reader whose script failed to load, or who turned it off, sees it.
+    """
+    contexts = []
+
+    def make(kind: str = "desktop"):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="en-GB",
+            reduced_motion="reduce",
+            java_script_enabled=False,
+            **VIEWPORTS[kind],
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.diagnostics = PageDiagnostics()
+        page.viewport_kind = kind
+        _watch(page, page.diagnostics)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def learning_site(transactional_db):
+    """Everything ``seed_demo`` makes: the website demo, the safety messages and
+    learning resources (with the Polish and Urdu safer-sleep translations), and
+    their header links. Committed, so the live server's thread sees it.
+
+    The pages come back keyed by slug: ``messages`` (English safety messages),
+    ``resources`` (learning resources) and ``translations`` (by language code).
+    """
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from learning.models import (
+        LearningIndexPage,
+        LearningResourcePage,
+        SafetyMessageIndexPage,
+        SafetyMessagePage,
+    )
+    from tests.factories import ensure_wagtail_tree
+
+    ensure_wagtail_tree()
+    cache.clear()  # the feedback rate limit counts per address, in the cache
+    call_command("seed_demo", verbosity=0)
+
+    safety_index = SafetyMessageIndexPage.objects.get(locale__language_code="en-gb")
+    learning_index = LearningIndexPage.objects.get(locale__language_code="en-gb")
+    messages = {p.slug: p for p in SafetyMessagePage.objects.child_of(safety_index)}
+    translations = {
+        p.locale.language_code: p
+        for p in SafetyMessagePage.objects.exclude(
+            locale__language_code="en-gb"
+        ).select_related("locale")
+    }
+    resources = {
+        p.slug: p for p in LearningResourcePage.objects.child_of(learning_index)
+    }
+    return SimpleNamespace(
+        safety_index=safety_index,
+        learning_index=learning_index,
+        messages=messages,
+        translations=translations,
+        resources=resources,
+    )

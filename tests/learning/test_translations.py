@@ -62,6 +62,9 @@ def test_reader_sees_and_switches_languages(client, message):
     assert "Kładź niemowlę do snu na plecach." in polish
     assert "Checked against the English on" in polish and "2026-11-01" in polish
     assert "Tłumaczenie demonstracyjne." in polish
+    # The site's own English words are marked as English on a translated page.
+    assert '<h2 lang="en-GB" dir="ltr">What to do</h2>' in polish
+    assert 'data-module="nhsuk-header" lang="en-GB" dir="ltr"' in polish
     assert 'lang="en-gb" hreflang="en-gb"' in polish  # back to English
 
 

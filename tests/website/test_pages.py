@@ -113,3 +113,14 @@ def test_unknown_host_with_no_default_site_is_a_plain_404(client, site):
     response = client.get("/anything/", HTTP_HOST="other.example.org")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert "Page not found" in response.content.decode()
+
+
+def test_vendored_nhs_stylesheet_matches_the_installed_package():
+    """The committed copy is exactly the package's CSS minus its web fonts."""
+    from website import nhsuk_css
+
+    derived = nhsuk_css.derive(nhsuk_css.SOURCE.read_text())
+    assert nhsuk_css.TARGET.read_text() == derived, (
+        "Run `manage.py vendor_nhsuk_css` after upgrading wagtail-nhsuk-frontend."
+    )
+    assert "@font-face" not in derived and "assets.nhs.uk" not in derived
