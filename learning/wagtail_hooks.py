@@ -1,34 +1,26 @@
 """Admin for the learning app: the missing-translations report."""
 
-from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+
+from website.admin_reports import report_menu_item, report_urls
 
 from .translation_report import MissingTranslationsReportView
 
 
 @hooks.register("register_admin_urls")
 def register_translation_report_urls():
-    return [
-        path(
-            "reports/missing-translations/",
-            MissingTranslationsReportView.as_view(),
-            name="learning_missing_translations",
-        ),
-        path(
-            "reports/missing-translations/results/",
-            MissingTranslationsReportView.as_view(results_only=True),
-            name="learning_missing_translations_results",
-        ),
-    ]
+    return report_urls(
+        "missing-translations",
+        MissingTranslationsReportView,
+        "learning_missing_translations",
+    )
 
 
 @hooks.register("register_reports_menu_item")
 def register_translation_report_menu_item():
-    return MenuItem(
+    return report_menu_item(
         "Missing translations",
-        reverse("learning_missing_translations"),
-        name="missing-translations",
-        icon_name="globe",
+        "learning_missing_translations",
+        icon="globe",
         order=1310,
     )

@@ -30,6 +30,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from . import feedback
+from .admin_reports import report_menu_item, report_urls
 from .models import Audience, Organisation, PageFeedback, Theme
 
 
@@ -249,15 +250,8 @@ class FeedbackReportMenuItem(MenuItem):
 @hooks.register("register_admin_urls")
 def register_feedback_report_urls():
     return [
-        path(
-            "reports/page-feedback/",
-            PageFeedbackReportView.as_view(),
-            name="website_feedback_report",
-        ),
-        path(
-            "reports/page-feedback/results/",
-            PageFeedbackReportView.as_view(results_only=True),
-            name="website_feedback_report_results",
+        *report_urls(
+            "page-feedback", PageFeedbackReportView, "website_feedback_report"
         ),
         path(
             "reports/page-feedback/<int:page_id>/",
@@ -274,12 +268,12 @@ def register_feedback_report_urls():
 
 @hooks.register("register_reports_menu_item")
 def register_feedback_report_menu_item():
-    return FeedbackReportMenuItem(
+    return report_menu_item(
         "Page feedback",
-        reverse("website_feedback_report"),
-        name="page-feedback",
-        icon_name="comment",
+        "website_feedback_report",
+        icon="comment",
         order=1300,
+        item_class=FeedbackReportMenuItem,
     )
 
 
@@ -298,26 +292,13 @@ def register_feedback_permissions():
 def register_review_report_urls():
     from .review_report import DueForReviewReportView
 
-    return [
-        path(
-            "reports/due-for-review/",
-            DueForReviewReportView.as_view(),
-            name="website_due_for_review",
-        ),
-        path(
-            "reports/due-for-review/results/",
-            DueForReviewReportView.as_view(results_only=True),
-            name="website_due_for_review_results",
-        ),
-    ]
+    return report_urls(
+        "due-for-review", DueForReviewReportView, "website_due_for_review"
+    )
 
 
 @hooks.register("register_reports_menu_item")
 def register_review_report_menu_item():
-    return MenuItem(
-        "Due for review",
-        reverse("website_due_for_review"),
-        name="due-for-review",
-        icon_name="date",
-        order=1290,
+    return report_menu_item(
+        "Due for review", "website_due_for_review", icon="date", order=1290
     )

@@ -160,20 +160,15 @@ def _watch(page, diagnostics: PageDiagnostics) -> None:
     page.on("requestfailed", on_request_failed)
 
 
-@pytest.fixture
-def new_page(browser, live_server):
-    """Make a page in a fresh browser context: ``new_page("desktop" | "phone")``.
-
-    Relative URLs resolve against the live server; ``page.diagnostics`` collects
-    console errors, uncaught exceptions and failed requests.
-    """
-    contexts = []
+def _page_maker(browser, live_server, contexts: list, **options):
+    """A function making pages in fresh contexts on the live server."""
 
     def make(kind: str = "desktop"):
         context = browser.new_context(
             base_url=live_server.url,
             locale="en-GB",
             reduced_motion="reduce",
+            **options,
             **VIEWPORTS[kind],
         )
         context.set_default_timeout(10_000)
@@ -184,7 +179,18 @@ def new_page(browser, live_server):
         _watch(page, page.diagnostics)
         return page
 
-    yield make
+    return make
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Make a page in a fresh browser context: ``new_page("desktop" | "phone")``.
+
+    Relative URLs resolve against the live server; ``page.diagnostics`` collects
+    console errors, uncaught exceptions and failed requests.
+    """
+    contexts = []
+    yield _page_maker(browser, live_server, contexts)
     for context in contexts:
         context.close()
 
@@ -402,24 +408,7 @@ def new_page_without_js(browser, live_server):
     is as a reader whose script failed to load, or who turned it off, sees it.
     """
     contexts = []
-
-    def make(kind: str = "desktop"):
-        context = browser.new_context(
-            base_url=live_server.url,
-            locale="en-GB",
-            reduced_motion="reduce",
-            java_script_enabled=False,
-            **VIEWPORTS[kind],
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.diagnostics = PageDiagnostics()
-        page.viewport_kind = kind
-        _watch(page, page.diagnostics)
-        return page
-
-    yield make
+    yield _page_maker(browser, live_server, contexts, java_script_enabled=False)
     for context in contexts:
         context.close()
 
