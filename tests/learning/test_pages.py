@@ -203,3 +203,20 @@ def test_filtered_feeds_validate(client, messages_index, suffix, version):
     content = entry.get("content", [{}])[0].get("value") or entry.get("summary")
     assert "Room-share." in content  # full content, not just the summary
     assert feed.feed.title.endswith("midwives")
+
+
+def test_resource_lists_its_downloads_with_type_and_size(client, learning_index):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    document = get_document_model().objects.create(
+        title="Briefing slides",
+        file=ContentFile(b"x" * 2048, name="slides.pdf"),
+        file_size=2048,  # as the admin's upload form records it
+    )
+    resource = LearningResourcePageFactory(parent=learning_index, title="Slides")
+    resource.downloads.create(document=document, title="")
+    resource.save()
+    html = text(client.get(resource.url))
+    assert f'<a href="{document.url}">Briefing slides</a>' in html
+    assert "(PDF, 2.0 KB)" in html  # text() folds the no-break space
