@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from website.listing import ListingPageMixin
-from website.models import TaggedContentPage
+from website.models import TaggedContentPage, live_pages_in_order
 
 from .blocks import BulletinSectionsBlock
 
@@ -89,19 +89,13 @@ class BulletinPage(TaggedContentPage):
 
     def get_sections(self) -> list[BulletinSection]:
         """Sections with every page item resolved (one query for all linked pages)."""
-        page_ids = [
-            item.value["page"].pk if hasattr(item.value["page"], "pk") else None
+        linked = [
+            item.value["page"].pk
             for section in self.sections
             for item in section.value["items"]
             if item.block_type == "page_item" and item.value["page"] is not None
         ]
-        pages = (
-            Page.objects.filter(pk__in=[pk for pk in page_ids if pk])
-            .live()
-            .public()
-            .specific()
-            .in_bulk()
-        )
+        pages = {page.pk: page for page in live_pages_in_order(linked)}
         resolved = []
         for section in self.sections:
             items = []
@@ -124,7 +118,7 @@ class BulletinPage(TaggedContentPage):
             kind = page.get_listing_type() if hasattr(page, "get_listing_type") else ""
             return BulletinItem(
                 title=page.title,
-                summary_html=f"<p>{_escape(summary)}</p>",
+                summary_html=format_html("<p>{}</p>", summary),
                 summary_text=summary,
                 url=absolute(page.url),
                 link_text=f"Read: {page.title}",
@@ -144,9 +138,3 @@ class BulletinPage(TaggedContentPage):
         context = super().get_context(request, *args, **kwargs)
         context["bulletin_sections"] = self.get_sections()
         return context
-
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return escape(text)

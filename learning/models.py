@@ -1,7 +1,9 @@
 """Safety messages and learning resources, and the index pages that list them."""
 
+from django.conf import settings
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
@@ -12,13 +14,14 @@ from wagtail.admin.panels import (
     PageChooserPanel,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Locale, Orderable, Page
+from wagtail.models import Orderable, Page
 
 from website.blocks import SHORT_FEATURES
 from website.i18n import language_info
 from website.listing import ListingPageMixin
-from website.models import TaggedContentPage
+from website.models import TaggedContentPage, live_pages_in_order
 
 from .blocks import LearningBodyBlock, WhatToDoBlock
 
@@ -111,11 +114,13 @@ class SafetyMessagePage(RoutablePageMixin, TaggedContentPage):
         )
         return context
 
-    @property
+    @cached_property
     def is_translation(self) -> bool:
-        return self.locale.language_code != Locale.get_default().language_code
+        default = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        return self.locale.language_code != default
 
-    def get_language_versions(self) -> list[dict]:
+    @cached_property
+    def language_versions(self) -> list[dict]:
         """Every live language version, each named in its own language and script."""
         versions = []
         pages = self.get_translations(inclusive=True).live().select_related("locale")
@@ -213,10 +218,9 @@ class LearningResourcePage(TaggedContentPage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["downloads"] = self.downloads.select_related("document").all()
-        related_ids = list(self.related_links.values_list("page_id", flat=True))
-        related = Page.objects.filter(pk__in=related_ids).live().public().specific()
-        by_id = related.in_bulk()
-        context["related"] = [by_id[pk] for pk in related_ids if pk in by_id]
+        context["related"] = live_pages_in_order(
+            self.related_links.values_list("page_id", flat=True)
+        )
         return context
 
 

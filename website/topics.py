@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from wagtail.models import Locale, Page
 
 from .listing import build_listing
-from .models import Audience, PageAudience, PageTheme, Theme
+from .models import Audience, PageAudience, PageTheme, Theme, live_pages_in_order
 
 TOPIC_PAGE_SIZE = 20
 
@@ -39,14 +39,9 @@ def _topic_view(request, slug, model, through, noun):
     )
     if listing.page is not None:
         # One query per page type on this page of results, not one per result.
-        specific = (
-            Page.objects.filter(pk__in=[p.pk for p in listing.page.object_list])
-            .specific()
-            .in_bulk()
+        listing.page.object_list = live_pages_in_order(
+            [p.pk for p in listing.page.object_list]
         )
-        listing.page.object_list = [
-            specific[p.pk] for p in listing.page.object_list if p.pk in specific
-        ]
     return TemplateResponse(
         request,
         "website/topic_page.html",

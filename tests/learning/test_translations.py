@@ -120,3 +120,12 @@ def test_theme_pages_list_only_the_readers_language(client, message):
     assert [p.title for p in english] == ["Safe sleep"]
     polish_items = client.get("/pl/themes/safe-sleep/").context["listing"].items
     assert [p.title for p in polish_items] == ["Bezpieczny sen"]
+
+
+def test_translated_message_query_count_is_bounded(
+    client, message, django_assert_max_num_queries
+):
+    url = "/pl/safety-messages/safe-sleep/"
+    client.get(url)
+    with django_assert_max_num_queries(20):
+        assert client.get(url).status_code == HTTPStatus.OK
