@@ -78,6 +78,19 @@ def personalise(
     email: CompiledEmail, *, name: str, unsubscribe_url: str, preferences_url: str
 ) -> tuple[str, str]:
     """The HTML and text parts for one recipient."""
+    return personalise_parts(
+        email.html,
+        email.text,
+        name=name,
+        unsubscribe_url=unsubscribe_url,
+        preferences_url=preferences_url,
+    )
+
+
+def personalise_parts(
+    html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str
+) -> tuple[str, str]:
+    """Swap the tokens for one person's values, escaped for HTML in the HTML part."""
     name = _one_line(name)
     greeting = f"Hello {name}," if name else "Hello,"
     html_values = {
@@ -90,7 +103,6 @@ def personalise(
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
     }
-    html, text = email.html, email.text
     for key, token in TOKENS.items():
         html = html.replace(token, html_values[key])
         text = text.replace(token, text_values[key])

@@ -73,16 +73,25 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
+        # Addresses the server refuses at RCPT, with the reply (e.g. "550 ...").
+        self.refuse: dict[str, str] = {}
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         import email
         from email import policy
 
         message = email.message_from_bytes(envelope.content, policy=policy.default)
+        message.raw_bytes = envelope.content  # exactly as received on the wire
         self.messages.append((envelope.rcpt_tos, message))
         return "250 Message accepted for delivery"
 
@@ -184,3 +193,19 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
             return result
         time.sleep(interval)
     pytest.fail(f"Timed out after {timeout}s waiting for {predicate.__name__}")
+
+
+@pytest.fixture
+def celery_eager():
+    """Run Celery tasks inline in this process (for tests without a worker).
+
+    Tasks are enqueued on commit; in a test inside a transaction, wrap the request
+    in ``django_capture_on_commit_callbacks(execute=True)`` so they run.
+    """
+    from website.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -19,6 +19,17 @@ app.conf.task_routes = {
     "website.tasks.heartbeat_task": {"queue": "periodic"},
     "website.tasks.send_review_reminders_task": {"queue": "periodic"},
     "website.tasks.publish_scheduled_task": {"queue": "periodic"},
+    # Sends pass their own queue (transactional ahead of bulk); these are defaults.
+    "bulletins.start_send": {"queue": "bulk"},
+    "bulletins.deliver_batch": {"queue": "bulk"},
+    "bulletins.handle_subscription_request": {"queue": "transactional"},
+    "bulletins.notify_page_published": {"queue": "default"},
+    "bulletins.sweep_deliveries": {"queue": "periodic"},
+    "bulletins.dispatch_scheduled_sends": {"queue": "periodic"},
+    "bulletins.send_weekly_digests": {"queue": "periodic"},
+    "bulletins.delete_unconfirmed_subscribers": {"queue": "periodic"},
+    "bulletins.prune_deliveries": {"queue": "periodic"},
+    "bulletins.poll_bounce_mailbox": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -32,6 +43,36 @@ app.conf.beat_schedule = {
         "task": "website.tasks.publish_scheduled_task",
         "schedule": 60.0,
         "options": {"queue": "periodic", "expires": 55},
+    },
+    "sweep-deliveries": {
+        "task": "bulletins.sweep_deliveries",
+        "schedule": 60.0,
+        "options": {"queue": "periodic", "expires": 55},
+    },
+    "dispatch-scheduled-sends": {
+        "task": "bulletins.dispatch_scheduled_sends",
+        "schedule": 60.0,
+        "options": {"queue": "periodic", "expires": 55},
+    },
+    "weekly-digests": {
+        "task": "bulletins.send_weekly_digests",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=30),
+        "options": {"queue": "periodic"},
+    },
+    "delete-unconfirmed-subscribers": {
+        "task": "bulletins.delete_unconfirmed_subscribers",
+        "schedule": crontab(hour=3, minute=0),
+        "options": {"queue": "periodic"},
+    },
+    "prune-deliveries": {
+        "task": "bulletins.prune_deliveries",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"queue": "periodic"},
+    },
+    "poll-bounce-mailbox": {
+        "task": "bulletins.poll_bounce_mailbox",
+        "schedule": 300.0,
+        "options": {"queue": "periodic", "expires": 290},
     },
     "review-reminders": {
         "task": "website.tasks.send_review_reminders_task",

@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
+    path("anymail/", include("anymail.urls")),
+    path("", include("bulletins.urls")),
 ]
 
 if settings.DEBUG:

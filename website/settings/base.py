@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "anymail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -271,6 +272,30 @@ CONTACT_LINE = env.get(
     "CONTACT_LINE",
     "Child death review learning programme, 1 Example Street, Bristol BS1 1AA",
 )
+
+# Distribution (bulletins/): how email goes out and how long its traces are kept.
+# Bulk sends are split into batches of this many people per Celery task.
+DELIVERY_BATCH_SIZE = int(env.get("DELIVERY_BATCH_SIZE", "500"))
+# A delivery claimed by a worker for longer than this is presumed lost (the worker
+# died) and the sweep puts it back in the queue.
+DELIVERY_STALE_AFTER_SECONDS = int(env.get("DELIVERY_STALE_AFTER_SECONDS", "600"))
+# After this many attempts a delivery is marked failed, with the last reason.
+DELIVERY_MAX_ATTEMPTS = int(env.get("DELIVERY_MAX_ATTEMPTS", "5"))
+# Soft bounces in a row that end an address's subscriptions.
+SOFT_BOUNCE_LIMIT = int(env.get("SOFT_BOUNCE_LIMIT", "3"))
+# Delivery rows older than this are summarised per send and deleted.
+DELIVERY_RETENTION_DAYS = int(env.get("DELIVERY_RETENTION_DAYS", "90"))
+# Addresses never confirmed are deleted after this many days.
+UNCONFIRMED_SUBSCRIBER_DAYS = int(env.get("UNCONFIRMED_SUBSCRIBER_DAYS", "7"))
+# Where bounce notifications (DSNs) arrive, if anywhere: imaps://user:pass@host/INBOX
+BOUNCE_MAILBOX_URL = env.get("BOUNCE_MAILBOX_URL", "")
+# Envelope sender (Return-Path) for bulk mail; bounces go here.
+BOUNCE_ADDRESS = env.get("BOUNCE_ADDRESS", "")
+# django-anymail: provider webhooks for bounces and complaints at /anymail/<esp>/...
+# The shared secret is HTTP basic auth ("user:password") the provider is given.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.get("ANYMAIL_WEBHOOK_SECRET", ""),
+}
 
 LOGGING = {
     "version": 1,

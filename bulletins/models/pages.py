@@ -12,7 +12,7 @@ from wagtail.models import Page
 from website.listing import ListingPageMixin
 from website.models import TaggedContentPage, live_pages_in_order
 
-from .blocks import BulletinSectionsBlock
+from ..blocks import BulletinSectionsBlock
 
 
 class BulletinIndexPage(ListingPageMixin, Page):
@@ -83,6 +83,12 @@ class BulletinPage(TaggedContentPage):
 
     def get_email_subject(self) -> str:
         return f"{self.title} (issue {self.issue_number})"
+
+    def compile_email(self):
+        """This issue as an email, rendered once per send (see bulletins/email.py)."""
+        from ..email import compile_bulletin
+
+        return compile_bulletin(self)
 
     def get_preheader(self) -> str:
         return self.preheader or self.summary

@@ -1,0 +1,180 @@
+"""Messages built once per send and only personalised and encoded per recipient.
+
+Django's ``EmailMultiAlternatives`` costs 3-5 ms a message here (it re-parses and
+re-folds everything, and MRML's one-line HTML forces quoted-printable). A send's
+headers and MIME skeleton are the same for everyone, so ``PreparedMessage`` builds
+them once; per recipient it swaps the personalisation tokens, base64-encodes the
+HTML (MRML writes one very long line and SMTP allows 998 characters) and
+quoted-printable-encodes the text, then joins bytes. That is about 0.1 ms.
+
+Headers are written by hand, one per line and never folded: RFC 8058 asks for
+``List-Unsubscribe`` and ``List-Unsubscribe-Post`` on one line each, and the only
+per-recipient header values (address, Message-ID, unsubscribe URL) are checked
+to hold no line breaks.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate, parseaddr
+
+from django.conf import settings
+
+from .email import TOKENS, personalise_parts
+
+
+class HeaderInjection(ValueError):
+    """A per-recipient value would have started a new header line."""
+
+
+def _header_safe(value: str) -> str:
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise HeaderInjection(f"Line break in a header value: {value!r}")
+    return value
+
+
+def encode_header(value: str) -> str:
+    """An unstructured header value: ASCII as is, anything else RFC 2047-encoded."""
+    value = " ".join(value.split())
+    try:
+        value.encode("ascii")
+    except UnicodeEncodeError:
+        return Header(value, "utf-8").encode(maxlinelen=10_000)
+    return value
+
+
+def encode_address(address: str) -> str:
+    """A ``Name <addr>`` header value with a non-ASCII name encoded."""
+    name, addr = parseaddr(address)
+    if not name:
+        return addr
+    return f"{encode_header(name)} <{addr}>"
+
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable with CRLF line ends (binascii does the work in C)."""
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"))
+    return encoded.replace(b"\n", b"\r\n")
+
+
+def _b64(html: str) -> bytes:
+    return base64.encodebytes(html.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    delivery_id: int
+    email: str
+    name: str = ""
+    unsubscribe_url: str = ""
+    preferences_url: str = ""
+    one_click: bool = True  # List-Unsubscribe headers (not on tests to oneself)
+
+
+class PreparedMessage:
+    """One send's message, ready to be personalised for each recipient."""
+
+    def __init__(
+        self,
+        *,
+        send_id: int,
+        subject: str,
+        html: str,
+        text: str,
+        from_email: str | None = None,
+        list_headers: bool = True,
+        list_id: str = "",
+        message_id_domain: str = "localhost",
+    ):
+        self.send_id = send_id
+        self.html = html
+        self.text = text
+        self.list_headers = list_headers
+        self.from_email = from_email or settings.DEFAULT_FROM_EMAIL
+        self.envelope_from = (
+            getattr(settings, "BOUNCE_ADDRESS", "") or parseaddr(self.from_email)[1]
+        )
+        self.domain = message_id_domain
+        self.has_tokens = any(t in html or t in text for t in TOKENS.values())
+        self.boundary = f"=_cdr_{uuid.uuid4().hex}"
+        common = [
+            f"From: {encode_address(self.from_email)}",
+            f"Subject: {encode_header(subject)}",
+            "MIME-Version: 1.0",
+        ]
+        if list_id:
+            common.append(f"List-Id: {_header_safe(list_id)}")
+        if list_headers:
+            common.append("Precedence: bulk")
+            common.append("Auto-Submitted: auto-generated")
+        common.append(
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"'
+        )
+        self._common = "\r\n".join(common).encode("ascii")
+        self._text_head = (
+            f"--{self.boundary}\r\n"
+            'Content-Type: text/plain; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        ).encode("ascii")
+        self._html_head = (
+            f"\r\n--{self.boundary}\r\n"
+            'Content-Type: text/html; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode("ascii")
+        self._end = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+        if not self.has_tokens:
+            self._static_text = _qp(text)
+            self._static_html = _b64(html) if html else b""
+
+    def message_id(self, delivery_id: int) -> str:
+        return f"<cdr.{self.send_id}.{delivery_id}@{self.domain}>"
+
+    def build(self, recipient: Recipient, date: str | None = None) -> bytes:
+        """The whole message for one recipient, as bytes ready for SMTP."""
+        to = _header_safe(recipient.email)
+        headers = [
+            self._common,
+            f"To: {to}".encode("ascii", "strict"),
+            f"Date: {date or formatdate(localtime=False, usegmt=True)}".encode(),
+            f"Message-ID: {self.message_id(recipient.delivery_id)}".encode(),
+        ]
+        if self.list_headers and recipient.one_click and recipient.unsubscribe_url:
+            url = _header_safe(recipient.unsubscribe_url)
+            headers.append(f"List-Unsubscribe: <{url}>".encode("ascii"))
+            headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        if self.has_tokens:
+            html, text = personalise_parts(
+                self.html,
+                self.text,
+                name=recipient.name,
+                unsubscribe_url=recipient.unsubscribe_url,
+                preferences_url=recipient.preferences_url,
+            )
+            text_part, html_part = _qp(text), (_b64(html) if html else b"")
+        else:
+            text_part, html_part = self._static_text, self._static_html
+        if not html_part:
+            return (
+                b"\r\n".join(headers).replace(
+                    f'multipart/alternative; boundary="{self.boundary}"'.encode(),
+                    b'text/plain; charset="utf-8"\r\n'
+                    b"Content-Transfer-Encoding: quoted-printable",
+                )
+                + b"\r\n\r\n"
+                + text_part
+            )
+        return b"".join(
+            [
+                b"\r\n".join(headers),
+                b"\r\n\r\n",
+                self._text_head,
+                text_part,
+                self._html_head,
+                html_part,
+                self._end,
+            ]
+        )

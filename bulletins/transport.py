@@ -1,0 +1,163 @@
+"""Where built messages go: one SMTP connection per batch, or files / memory in dev.
+
+The pipeline hands over finished bytes (see ``bulletins/mime.py``), so a transport
+only opens, sends and closes. Which one is used follows ``EMAIL_BACKEND``:
+Django's SMTP backend -> ``SMTPTransport`` with the same ``EMAIL_*`` settings; the
+project's ``.eml`` file backend (``make run``) -> ``FileTransport``; Django's
+locmem backend (in-process tests) -> ``LocmemTransport``.
+"""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import ssl
+import uuid
+from email import policy
+from pathlib import Path
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+
+class PermanentFailure(Exception):
+    """The server refused this recipient or message for good (5xx)."""
+
+
+class TemporaryFailure(Exception):
+    """The server refused this message for now (4xx); try again later."""
+
+
+class SMTPTransport:
+    """Reuses one authenticated SMTP connection for a whole batch."""
+
+    def __init__(self):
+        self.host = settings.EMAIL_HOST
+        self.port = settings.EMAIL_PORT
+        self.username = getattr(settings, "EMAIL_HOST_USER", "")
+        self.password = getattr(settings, "EMAIL_HOST_PASSWORD", "")
+        self.use_tls = getattr(settings, "EMAIL_USE_TLS", False)
+        self.use_ssl = getattr(settings, "EMAIL_USE_SSL", False)
+        self.timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
+        self.connection: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        if self.use_ssl:
+            self.connection = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                timeout=self.timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.use_tls:
+                self.connection.starttls(context=ssl.create_default_context())
+        if self.username:
+            self.connection.login(self.username, self.password)
+
+    def send(self, envelope_from: str, to: str, message: bytes) -> None:
+        """Hand one message to the server; returns once the server has accepted it."""
+        try:
+            refused = self.connection.sendmail(envelope_from, [to], message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = error.recipients.get(to, (550, b"refused"))
+            raise _failure(code, reason) from error
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+            self._reset()
+            raise _failure(error.smtp_code, error.smtp_error) from error
+        if refused:
+            code, reason = refused[to]
+            raise _failure(code, reason)
+
+    def _reset(self) -> None:
+        try:
+            self.connection.rset()
+        except smtplib.SMTPException:
+            pass
+
+    def close(self) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.quit()
+        except (smtplib.SMTPException, OSError):
+            self.connection.close()
+        self.connection = None
+
+
+def _failure(code: int, reason: bytes | str) -> Exception:
+    text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else reason
+    message = f"{code} {text}".strip()
+    if 400 <= code < 500:
+        return TemporaryFailure(message)
+    return PermanentFailure(message)
+
+
+class FileTransport:
+    """Each message written to ``EMAIL_FILE_PATH`` as its own ``.eml`` file."""
+
+    def __init__(self):
+        self.directory = Path(settings.EMAIL_FILE_PATH)
+
+    def open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, envelope_from: str, to: str, message: bytes) -> None:
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        (self.directory / f"{stamp}-{uuid.uuid4().hex[:12]}.eml").write_bytes(message)
+
+    def close(self) -> None:
+        pass
+
+
+class LocmemTransport:
+    """Appends each message to ``django.core.mail.outbox`` (in-process tests)."""
+
+    def open(self) -> None:
+        if not hasattr(mail, "outbox"):
+            mail.outbox = []
+
+    def send(self, envelope_from: str, to: str, message: bytes) -> None:
+        mail.outbox.append(OutboxMessage(envelope_from, to, message))
+
+    def close(self) -> None:
+        pass
+
+
+class OutboxMessage:
+    """What tests read: the parsed message with Django's EmailMessage attributes."""
+
+    def __init__(self, envelope_from: str, to: str, raw: bytes):
+        self.raw = raw
+        self.from_email = envelope_from
+        self.to = [to]
+        self.parsed = email.message_from_bytes(raw, policy=policy.default)
+        self.subject = str(self.parsed["Subject"])
+        text = self.parsed.get_body(preferencelist=("plain",))
+        html = self.parsed.get_body(preferencelist=("html",))
+        self.body = text.get_content() if text else ""
+        self.html = html.get_content() if html else ""
+        self.extra_headers = dict(self.parsed.items())
+
+    def message(self):
+        return self.parsed
+
+
+_TRANSPORTS = {
+    "django.core.mail.backends.smtp.EmailBackend": SMTPTransport,
+    "website.mail.EmlFileBackend": FileTransport,
+    "django.core.mail.backends.locmem.EmailBackend": LocmemTransport,
+}
+
+
+def get_transport():
+    try:
+        return _TRANSPORTS[settings.EMAIL_BACKEND]()
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"The email pipeline cannot send through {settings.EMAIL_BACKEND}; "
+            "set EMAIL_URL to an SMTP server (every provider offers one)."
+        ) from None
