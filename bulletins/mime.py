@@ -15,7 +15,6 @@ to hold no line breaks.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import uuid
 from dataclasses import dataclass
@@ -62,7 +61,9 @@ def _qp(text: str) -> bytes:
 
 
 def _b64(html: str) -> bytes:
-    return base64.encodebytes(html.encode("utf-8")).replace(b"\n", b"\r\n")
+    """Base64 in 76-character CRLF lines (one C call, then slicing)."""
+    encoded = binascii.b2a_base64(html.encode("utf-8"), newline=False)
+    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)])
 
 
 @dataclass(frozen=True)

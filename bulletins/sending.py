@@ -522,6 +522,12 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
     previous, deferred = -1, 0
     try:
         with connection.cursor() as cursor:
+            # Each status change commits on its own without waiting for the disk:
+            # a worker killed after a commit loses nothing (PostgreSQL has it); only
+            # a crash of PostgreSQL itself could lose the last fraction of a second
+            # of "sent" marks, and those messages would go again with the same
+            # Message-ID. Waiting for the disk instead costs ~5 ms a message.
+            cursor.execute("SET synchronous_commit TO off")
             for delivery_id, address, subscriber_id, _attempts in rows:
                 cursor.execute(
                     _NEXT,
@@ -572,6 +578,8 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
         raise RetryLater(str(error)) from error
     finally:
         transport.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
     if deferred:
         enqueue_batches(send_id, deferred, send.queue, countdown=60)
     _maybe_finish(send_id)

@@ -59,18 +59,33 @@ class SMTPTransport:
             self.connection.login(self.username, self.password)
 
     def send(self, envelope_from: str, to: str, message: bytes) -> None:
-        """Hand one message to the server; returns once the server has accepted it."""
-        try:
-            refused = self.connection.sendmail(envelope_from, [to], message)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reason = error.recipients.get(to, (550, b"refused"))
-            raise _failure(code, reason) from error
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        """Hand one message to the server; returns once the server has accepted it.
+
+        ``message`` must have CRLF line ends (``bulletins/mime.py`` makes sure), so
+        unlike ``smtplib.sendmail`` this skips re-scanning 20-30 kB per message with
+        two regular expressions: it only dot-stuffs, with one ``bytes.replace``.
+        """
+        smtp = self.connection
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(envelope_from)
+        if code != 250:
             self._reset()
-            raise _failure(error.smtp_code, error.smtp_error) from error
-        if refused:
-            code, reason = refused[to]
-            raise _failure(code, reason)
+            raise _failure(code, reply)
+        code, reply = smtp.rcpt(to)
+        if code not in (250, 251):
+            self._reset()
+            raise _failure(code, reply)
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            self._reset()
+            raise _failure(code, reply)
+        if message.startswith(b"."):
+            message = b"." + message
+        smtp.send(message.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+        code, reply = smtp.getreply()
+        if code != 250:
+            raise _failure(code, reply)
 
     def _reset(self) -> None:
         try:

@@ -12,7 +12,10 @@ from django.core.management.base import BaseCommand
 
 from website import embedded, services
 
-QUEUES = "default,transactional,bulk,index,periodic"
+# Two workers, so a confirmation email never waits behind a bulk send's batches:
+# one for everything quick (transactional mail first), one for bulk sends.
+QUEUES = "transactional,default,index,periodic"
+BULK_QUEUES = "bulk"
 
 
 class Command(BaseCommand):
@@ -62,9 +65,25 @@ class Command(BaseCommand):
                     "-Q",
                     QUEUES,
                     "-c",
-                    "2",
+                    "1",
                     "-n",
                     f"worker-{os.getpid()}@%h",
+                ],
+                "bulk-worker": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "website",
+                    "worker",
+                    "-l",
+                    "info",
+                    "-Q",
+                    BULK_QUEUES,
+                    "-c",
+                    "2",
+                    "-n",
+                    f"bulk-{os.getpid()}@%h",
                 ],
                 "beat": [
                     python,
