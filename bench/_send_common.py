@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import smtplib
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from multiprocessing import Process
 from pathlib import Path
 
@@ -91,35 +93,60 @@ def make_bulletin():
 
 
 class Sink:
-    """bench/_smtp_sink.py in its own process."""
+    """bench/_smtp_sink.py in ``processes`` processes sharing one port."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "_smtp_sink.py")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.port = int(self.proc.stdout.readline())
+    def __init__(self, processes: int = 2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "_smtp_sink.py"), str(self.port)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        for proc in self.procs:
+            assert proc.stdout.readline().strip() == "ready"
 
-    def _ask(self, command: str) -> dict:
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
+    def _ask(self, command: str) -> list[dict]:
+        for proc in self.procs:
+            proc.stdin.write(command + "\n")
+            proc.stdin.flush()
+        return [json.loads(proc.stdout.readline()) for proc in self.procs]
 
     def stats(self) -> dict:
-        return self._ask("stats")
+        """Messages, recipients and duplicates, merged over the sink processes."""
+        ids_by_rcpt: dict[str, list[str]] = defaultdict(list)
+        messages = recipients = 0
+        for part in self._ask("stats"):
+            messages += part["messages"]
+            recipients += part["recipients"]
+            for rcpt, ids in part["ids"].items():
+                ids_by_rcpt[rcpt].extend(ids)
+        return {
+            "messages": messages,
+            "recipients": recipients,
+            "distinct_recipients": len(ids_by_rcpt),
+            "duplicates": sum(len(ids) - 1 for ids in ids_by_rcpt.values()),
+            "duplicates_with_new_message_id": sum(
+                len(set(ids)) - 1 for ids in ids_by_rcpt.values()
+            ),
+        }
 
     def reset(self) -> None:
         self._ask("reset")
 
     def stop(self) -> None:
-        try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.flush()
-            self.proc.wait(10)
-        except (BrokenPipeError, subprocess.TimeoutExpired):
-            self.proc.kill()
+        for proc in self.procs:
+            try:
+                proc.stdin.write("quit\n")
+                proc.stdin.flush()
+                proc.wait(10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                proc.kill()
 
 
 def _raw_sender(port: int, message: bytes, start: int, count: int, batch: int):

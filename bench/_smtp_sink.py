@@ -1,19 +1,20 @@
-"""A counting SMTP sink (aiosmtpd) in its own process, for the send benches.
+"""A counting SMTP sink (aiosmtpd), one process of several, for the send benches.
 
-``python bench/_smtp_sink.py`` prints its port, then answers commands on stdin, one
-per line: ``stats`` prints one JSON line (messages, recipients, distinct recipients,
-duplicates, duplicates with a new Message-ID), ``reset`` forgets everything,
-``quit`` stops. It keeps only each recipient's Message-IDs, so it stays fast.
+``python bench/_smtp_sink.py PORT`` listens on PORT with ``SO_REUSEPORT``, so
+several processes share one port and the kernel spreads connections over them (one
+Python process would be what the bench measures). It prints ``ready``, then
+answers commands on stdin, one per line: ``stats`` prints one JSON line (messages,
+recipients, and each recipient's Message-IDs, for the parent to merge), ``reset``
+forgets everything, ``quit`` stops.
 """
 
 import asyncio
 import json
 import re
-import socket
 import sys
+import threading
 from collections import defaultdict
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 END_OF_DATA = b"\r\n.\r\n"
@@ -51,11 +52,6 @@ class BulkDataSMTP(SMTP):
         await self.push(status)
 
 
-class FastController(Controller):
-    def factory(self):
-        return BulkDataSMTP(self.handler, **self.SMTP_kwargs)
-
-
 class CountingHandler:
     def __init__(self):
         self.reset()
@@ -76,37 +72,52 @@ class CountingHandler:
         return "250 OK"
 
     def stats(self) -> dict:
-        duplicates = sum(len(ids) - 1 for ids in self.ids_by_rcpt.values())
-        new_ids = sum(len(set(ids)) - 1 for ids in self.ids_by_rcpt.values())
         return {
             "messages": self.messages,
             "recipients": self.recipients,
-            "distinct_recipients": len(self.ids_by_rcpt),
-            "duplicates": duplicates,
-            "duplicates_with_new_message_id": new_ids,
+            "ids": {
+                rcpt: [i.decode("ascii", "replace") for i in ids]
+                for rcpt, ids in self.ids_by_rcpt.items()
+            },
         }
 
 
-def main():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = CountingHandler()
-    controller = FastController(
-        handler, hostname="127.0.0.1", port=port, data_size_limit=None
-    )
-    controller.start()
-    print(port, flush=True)
+async def _call(fn):
+    return fn()
+
+
+def commands(handler: CountingHandler, loop: asyncio.AbstractEventLoop) -> None:
+    """stdin commands, answered with the event loop's view of the counts."""
     for line in sys.stdin:
         command = line.strip()
         if command == "stats":
-            print(json.dumps(handler.stats()), flush=True)
+            stats = asyncio.run_coroutine_threadsafe(_call(handler.stats), loop)
+            print(json.dumps(stats.result()), flush=True)
         elif command == "reset":
-            handler.reset()
+            asyncio.run_coroutine_threadsafe(_call(handler.reset), loop).result()
             print("{}", flush=True)
         elif command == "quit":
             break
-    controller.stop()
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def main():
+    port = int(sys.argv[1])
+    handler = CountingHandler()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(
+        loop.create_server(
+            lambda: BulkDataSMTP(handler, data_size_limit=None, loop=loop),
+            host="127.0.0.1",
+            port=port,
+            reuse_port=True,
+        )
+    )
+    print("ready", flush=True)
+    threading.Thread(target=commands, args=(handler, loop), daemon=True).start()
+    loop.run_forever()
+    server.close()
 
 
 if __name__ == "__main__":

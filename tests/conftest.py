@@ -75,6 +75,8 @@ class SmtpSink:
         self.messages: list = []
         # Addresses the server refuses at RCPT, with the reply (e.g. "550 ...").
         self.refuse: dict[str, str] = {}
+        # Seconds to wait before accepting each message (a slow server).
+        self.delay = 0.0
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -90,6 +92,10 @@ class SmtpSink:
         import email
         from email import policy
 
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         message.raw_bytes = envelope.content  # exactly as received on the wire
         self.messages.append((envelope.rcpt_tos, message))
