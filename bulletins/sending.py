@@ -596,6 +596,13 @@ def give_up_batch(send_id: int, claim: str, reason: str) -> None:
 def _maybe_finish(send_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_FINISH, [send_id, send_id])
+        # A transactional message (a confirmation, an export link) carries a live
+        # personal link: once sent, keep only its subject.
+        cursor.execute(
+            "UPDATE bulletins_send SET text = '', html = '' "
+            "WHERE id = %s AND kind = 'transactional' AND status = 'sent'",
+            [send_id],
+        )
 
 
 # --- Recovery ------------------------------------------------------------------------

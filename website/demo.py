@@ -395,6 +395,15 @@ def ensure_header_link(label: str, page: Page, sort_order: int) -> None:
         )
 
 
+def ensure_header_url(label: str, url: str, sort_order: int) -> None:
+    """Add a header link to a site address (not a page) unless one is there."""
+    navigation = SiteNavigation.for_site(Site.objects.get(is_default_site=True))
+    if not navigation.header_links.filter(url=url).exists():
+        HeaderLink.objects.create(
+            setting=navigation, label=label, url=url, sort_order=sort_order
+        )
+
+
 def ensure_featured(home: HomePage, pages: list[Page]) -> None:
     """Feature ``pages`` on the home page if nothing is featured yet."""
     if not home.featured_items.exists():

@@ -17,6 +17,11 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+def csrf_failure(request, reason=""):
+    """A plain-English 403 when a form's security token is missing or out of date."""
+    return render(request, "403_csrf.html", status=403)
+
+
 def server_error(request):
     """A 500 page that needs no database (it must render when the database is down)."""
     return render(request, "500.html", status=500)

@@ -203,9 +203,13 @@ def test_a_transactional_message_has_no_list_headers_and_goes_once_per_key(
     assert message["List-Unsubscribe"] is None
     assert message.get_content_type() == "text/plain"
     assert message.get_content().strip() == "Confirm: http://testserver/x"
+    # Once sent, its live link is not kept in the database.
+    send.refresh_from_db()
+    assert (send.status, send.text, send.html) == (Send.Status.SENT, "", "")
+    assert send.subject == "Confirm your subscription"
 
 
-# --- Never lost, never repeated --------------------------------------------------------
+# --- Never lost, never repeated ------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
@@ -227,9 +231,7 @@ def test_a_rerun_of_a_killed_batch_repeats_nothing_it_recorded_as_sent(smtp_sett
     received = recipients(smtp_settings)
     assert received == sorted(p.email for p in people[2:])
     # The one that may have gone already goes again with the same Message-ID.
-    in_flight = next(
-        m for r, m in smtp_settings.messages if r == [people[2].email]
-    )
+    in_flight = next(m for r, m in smtp_settings.messages if r == [people[2].email])
     assert in_flight["Message-ID"] == f"<cdr.{send.pk}.{ids[2]}@testserver>"
     assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {
         "sent"

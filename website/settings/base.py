@@ -268,6 +268,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A plain-English page, not Django's technical one, when a form token fails.
+CSRF_FAILURE_VIEW = "website.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_NAME = "cdr_language"
 

@@ -3,7 +3,12 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from website.demo import ensure_featured, ensure_header_link, load_demo_content
+from website.demo import (
+    ensure_featured,
+    ensure_header_link,
+    ensure_header_url,
+    load_demo_content,
+)
 
 
 class Command(BaseCommand):
@@ -17,6 +22,7 @@ class Command(BaseCommand):
             learning = load_learning_demo(home)
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
+            ensure_header_url("Email updates", "/subscribe/", 95)
             ensure_featured(
                 home,
                 [
