@@ -247,10 +247,15 @@ def progress(send: Send) -> dict:
     summary = getattr(send, "summary", None) if counts["total"] == 0 else None
     if summary is not None:  # the rows were pruned; the summary kept the counts
         counts = {**counts, **{k: summary.counts.get(k, 0) for k in counts}}
-    events = send.events.aggregate(
-        bounced=Count("pk", filter=Q(kind__in=["hard_bounce", "soft_bounce"])),
-        complaints=Count("pk", filter=Q(kind="complaint")),
-    )
+    from .bounces import bounce_counts
+
+    events = bounce_counts(send)  # distinct addresses, not provider retries
+    events = {
+        "bounced": events["hard"] + events["soft"],
+        "hard_bounces": events["hard"],
+        "soft_bounces": events["soft"],
+        "complaints": events["complaints"],
+    }
     send.refresh_from_db(fields=["status", "started_at", "finished_at"])
     done_count = counts["sent"] + counts["failed"] + counts["skipped"]
     total = counts["total"]

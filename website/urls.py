@@ -5,6 +5,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from bulletins import bounces
+
 from . import topics, views
 
 urlpatterns = [
@@ -12,7 +14,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
-    path("anymail/", include("anymail.urls")),
+    # Only anymail's tracking webhooks (bounces, complaints), parsed strictly.
+    path("anymail/", include((bounces.webhook_urls(), "anymail"))),
     path("", include("bulletins.urls")),
 ]
 

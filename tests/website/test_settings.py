@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "REDIS_URL": "redis://redis.internal:6379/1",
     "EMAIL_URL": "smtp://mailer:secret@smtp.internal:587/?tls=True",
+    "ANYMAIL_WEBHOOK_SECRET": "provider:a-long-random-webhook-password",
 }
 
 
@@ -126,6 +127,16 @@ def test_production_refuses_to_start_without_a_way_to_send_email():
     result = run_python(SHOW, "website.settings.production", env)
     assert result.returncode != 0
     assert "EMAIL_URL (or EMAIL_BACKEND) must be set" in result.stderr
+
+
+@pytest.mark.parametrize("secret", [None, "", "no-colon-here", "user:short"])
+def test_production_refuses_to_start_without_a_strong_webhook_secret(secret):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ANYMAIL_WEBHOOK_SECRET"}
+    if secret is not None:
+        env["ANYMAIL_WEBHOOK_SECRET"] = secret
+    result = run_python(SHOW, "website.settings.production", env)
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET must be set" in result.stderr
 
 
 @pytest.mark.parametrize(

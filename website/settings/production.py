@@ -24,6 +24,16 @@ if not env.get("EMAIL_URL") and not env.get("EMAIL_BACKEND"):
         "settings, or no email would leave the machine; see docs/env-vars.md."
     )
 
+# Provider webhooks (/anymail/<esp>/tracking/) end subscriptions on a bounce or a
+# complaint: without a secret anyone could post a fake bounce and unsubscribe a reader.
+_webhook_secret = env.get("ANYMAIL_WEBHOOK_SECRET", "")
+if ":" not in _webhook_secret or len(_webhook_secret.split(":", 1)[1]) < 16:
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET must be set to 'user:password' with a password of at "
+        "least 16 characters for production settings (your email provider's webhook "
+        "sends it as HTTP basic auth); see docs/env-vars.md."
+    )
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(env.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))

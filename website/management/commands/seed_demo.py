@@ -15,11 +15,13 @@ class Command(BaseCommand):
     help = "Load demo content based on the source documents; safe to run repeatedly."
 
     def handle(self, *args, **options):
+        from bulletins.demo import seed_distribution
         from learning.demo import load_learning_demo
 
         with transaction.atomic():
             home = load_demo_content()
             learning = load_learning_demo(home)
+            seed_distribution()
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
             ensure_header_url("Email updates", "/subscribe/", 95)
