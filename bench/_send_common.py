@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import smtplib
 import socket
 import subprocess
 import sys
@@ -150,13 +149,21 @@ class Sink:
 
 
 def _raw_sender(port: int, message: bytes, start: int, count: int, batch: int):
-    connection = smtplib.SMTP("127.0.0.1", port)
+    """Pre-built identical messages through the pipeline's own SMTP client (so the
+    same protocol, PIPELINING included), one connection per batch, no database."""
+    from bulletins.transport import SMTPTransport
+
+    transport = SMTPTransport()
+    transport.host, transport.port = "127.0.0.1", port
+    transport.username = ""
+    transport.use_tls = transport.use_ssl = False
+    transport.open()
     for n in range(count):
         if n and n % batch == 0:
-            connection.quit()
-            connection = smtplib.SMTP("127.0.0.1", port)
-        connection.sendmail("bench@localhost", [f"raw{start + n}@example.org"], message)
-    connection.quit()
+            transport.close()
+            transport.open()
+        transport.send("bench@localhost", f"raw{start + n}@example.org", message)
+    transport.close()
 
 
 def raw_ceiling(port: int, message: bytes, count: int, connections: int, batch: int):

@@ -5,8 +5,10 @@ platform (PostgreSQL + Redis) with the demo content; N confirmed subscribers, ea
 on one to three of four lists; a counting SMTP sink (aiosmtpd) in its own process;
 a real Celery worker (prefork, ``--concurrency`` processes). First the raw ceiling:
 the same sink fed pre-built identical messages of the same size by as many sender
-processes, over connections of one batch each. Then the real send to all four
-lists, timed from the editor's confirm to the send marked finished.
+processes, through the pipeline's own SMTP client (PIPELINING included, as the
+sink offers it), over connections of one batch each, with no database or Celery.
+Then the real send to all four lists, timed from the editor's confirm to the send
+marked finished.
 
 Last line of stdout: one JSON object.
 """

@@ -33,6 +33,7 @@ import uuid
 from collections import OrderedDict
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -525,8 +526,11 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
     except (OSError, smtplib.SMTPException) as error:
         raise RetryLater(str(error)) from error
     previous, deferred = -1, 0
+    connection.ensure_connection()
     try:
-        with connection.cursor() as cursor:
+        # psycopg's own cursor, for a server-side prepared statement: the per-message
+        # statement is parsed and planned once per batch, not once per message.
+        with psycopg.Cursor(connection.connection) as cursor:
             # Each status change commits on its own without waiting for the disk:
             # a worker killed after a commit loses nothing (PostgreSQL has it); only
             # a crash of PostgreSQL itself could lose the last fraction of a second
@@ -542,6 +546,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                         "claim": claim,
                         "check_active": check_active,
                     },
+                    prepare=True,
                 )
                 previous = -1
                 state = cursor.fetchone()

@@ -888,6 +888,8 @@ def seed_safety_messages(home: HomePage) -> dict[str, Page]:
             page = SafetyMessagePage(
                 title=spec["title"],
                 slug=spec["slug"],
+                # Demo content is not news: seeding must never email anyone.
+                email_subscribers_on_publish=False,
                 key_message=spec["key_message"],
                 summary=spec["summary"],
                 what_to_do=_body(*spec["what_to_do"]),

@@ -77,10 +77,18 @@ class SmtpSink:
         self.refuse: dict[str, str] = {}
         # Seconds to wait before accepting each message (a slow server).
         self.delay = 0.0
+        # Whether EHLO offers PIPELINING (RFC 2920), as real MTAs do.
+        self.pipelining = False
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        if self.pipelining:  # before the last line ("250 HELP")
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:

@@ -62,15 +62,18 @@ def simple_send(lists, **kwargs) -> Send:
     )
 
 
-@pytest.fixture
-def smtp_settings(settings, smtp_sink):
-    """The pipeline in this process delivers to the suite's SMTP sink."""
+@pytest.fixture(params=["plain", "pipelining"])
+def smtp_settings(request, settings, smtp_sink):
+    """The pipeline in this process delivers to the suite's SMTP sink, once to a
+    server without PIPELINING (four round trips a message) and once with it (two)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_sink.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     smtp_sink.clear()
-    return smtp_sink
+    smtp_sink.pipelining = request.param == "pipelining"
+    yield smtp_sink
+    smtp_sink.pipelining = False
 
 
 def run_send(send: Send, claim: str = "batch-1") -> None:
