@@ -19,8 +19,17 @@ import argparse
 import json
 import time
 
+import psutil
 from _common import embedded_platform, log, rounded
-from _send_common import Sink, Workers, make_bulletin, raw_ceiling, seed_subscribers
+from _send_common import (
+    Sink,
+    Workers,
+    cpu_seconds,
+    make_bulletin,
+    postgres_processes,
+    raw_ceiling,
+    seed_subscribers,
+)
 
 
 def main() -> dict:
@@ -66,6 +75,10 @@ def main() -> dict:
             workers.start()
             from django.db import connection
 
+            worker_procs = [psutil.Process(workers.proc.pid), *workers.children()]
+            sink_procs = [psutil.Process(p.pid) for p in sink.procs]
+            pg_procs = postgres_processes()
+            cpu_before = [cpu_seconds(g) for g in (worker_procs, sink_procs, pg_procs)]
             started = time.perf_counter()
             send = sending.send_page(bulletin, lists)  # autocommit: starts now
             deadline = time.monotonic() + args.timeout
@@ -77,6 +90,8 @@ def main() -> dict:
                     break
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
+            pg_procs = postgres_processes()  # backends come and go
+            cpu_after = [cpu_seconds(g) for g in (worker_procs, sink_procs, pg_procs)]
             stats = sink.stats()
             connection.close()
         finally:
@@ -97,6 +112,12 @@ def main() -> dict:
                 "concurrency": args.concurrency,
                 "batch_size": args.batch,
                 "message_bytes": len(sample),
+                "cpu_ms_per_message_workers": (cpu_after[0] - cpu_before[0])
+                * 1000
+                / max(1, stats["messages"]),
+                "cpu_ms_per_message_sink": (cpu_after[1] - cpu_before[1])
+                * 1000
+                / max(1, stats["messages"]),
             }
         )
     keys = [
@@ -112,6 +133,8 @@ def main() -> dict:
         "concurrency",
         "batch_size",
         "message_bytes",
+        "cpu_ms_per_message_workers",
+        "cpu_ms_per_message_sink",
     ]
     return rounded({"bench": "fanout", **{k: results[k] for k in keys}})
 
