@@ -52,7 +52,8 @@ def own_worker(slow_sink, transactional_db):
     }
     log_path = Path(settings.VAR_DIR) / "log" / "celery-kill-test-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    app = Celery(broker=broker)
+    # Not the current app: shared tasks elsewhere must keep using the project's app.
+    app = Celery(broker=broker, set_as_current=False)
     app.control.purge()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(  # noqa: S603
