@@ -22,6 +22,7 @@ import random
 import signal
 import time
 
+import psutil
 from _common import embedded_platform, log, rounded
 from _send_common import Sink, Workers, make_bulletin, seed_subscribers
 
@@ -83,11 +84,17 @@ def main() -> dict:
                         log("killed the whole worker; restarting it")
                         workers.start()
                     else:
-                        children = workers.children()
-                        if children:
-                            victim = rng.choice(children)
-                            kill(victim.pid)
-                            log(f"killed pool process {victim.pid}")
+                        children = [
+                            c
+                            for c in workers.children()
+                            if c.status() != psutil.STATUS_ZOMBIE
+                        ]
+                        if not children:
+                            time.sleep(0.05)
+                            continue  # the pool is being refilled; try again
+                        victim = rng.choice(children)
+                        kill(victim.pid)
+                        log(f"killed pool process {victim.pid}")
                     kills_done += 1
                     next_kill = now + rng.uniform(1.0, 3.0)
                 if now - last_sweep >= 1:
