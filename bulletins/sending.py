@@ -7,12 +7,12 @@ one batch task per ``DELIVERY_BATCH_SIZE`` people, after the transaction commits
 
 A batch task claims up to that many pending rows with ``FOR UPDATE SKIP LOCKED``
 (so concurrent batches never share a row) and commits the claim. Then, for each
-row, one statement marks the previous row ``sent`` and this one ``sending`` --
-unless the person stopped being active, in which case it is ``skipped`` -- and the
-message goes over the batch's one SMTP connection. A row is marked sent as soon as
-the server has accepted it (with the next row's statement, or straight away for
-the last). A person who unsubscribes gets nothing once that change has committed:
-the check is made in the statement just before their message is sent.
+row, one statement marks the previous row ``sent`` and checks that this person is
+still active -- if not, their row becomes ``skipped`` -- and the message goes over
+the batch's one SMTP connection. A row is marked sent as soon as the server has
+accepted it (with the next row's statement, or straight away for the last). A
+person who unsubscribes gets nothing once that change has committed: the check is
+made in the statement just before their message is sent.
 
 What no system can do is make the server's acceptance and our commit one atomic
 step. If a worker is killed between the two, the task message comes back
@@ -391,26 +391,32 @@ _CLAIM = """
     RETURNING d.id, d.email, d.subscriber_id, d.attempts
 """
 
-# Mark the previous message sent and start the next, in one round trip. The
-# person must still be active when this statement runs (for bulk mail).
+# Mark the previous message sent and check the next, in one round trip. The next
+# row stays "claimed" (one less row version per message) unless the person is no
+# longer active (bulk mail), when it becomes "skipped". The outer SELECT sees the
+# row as it was before this statement's own updates.
 _NEXT = """
     WITH done AS (
         UPDATE bulletins_delivery SET status = 'sent', sent_at = now(), error = ''
-        WHERE id = %(previous)s AND status = 'sending' AND claim = %(claim)s
+        WHERE id = %(previous)s AND status = 'claimed' AND claim = %(claim)s
+    ), skip AS (
+        UPDATE bulletins_delivery d SET status = 'skipped'
+        WHERE d.id = %(id)s AND d.status = 'claimed' AND d.claim = %(claim)s
+          AND %(check_active)s AND d.subscriber_id IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM bulletins_subscriber s
+              WHERE s.id = d.subscriber_id AND s.status = 'active')
+        RETURNING 1
     )
-    UPDATE bulletins_delivery d
-    SET status = CASE
-        WHEN NOT %(check_active)s OR d.subscriber_id IS NULL OR EXISTS (
-            SELECT 1 FROM bulletins_subscriber s
-            WHERE s.id = d.subscriber_id AND s.status = 'active')
-        THEN 'sending' ELSE 'skipped' END
-    WHERE d.id = %(id)s AND d.status = 'claimed' AND d.claim = %(claim)s
-    RETURNING d.status
+    SELECT
+        EXISTS (SELECT 1 FROM skip),
+        EXISTS (SELECT 1 FROM bulletins_delivery
+                WHERE id = %(id)s AND status = 'claimed' AND claim = %(claim)s)
 """
 
 _SENT = """
     UPDATE bulletins_delivery SET status = 'sent', sent_at = now(), error = ''
-    WHERE id = %s AND status = 'sending' AND claim = %s
+    WHERE id = %s AND status = 'claimed' AND claim = %s
 """
 
 _FINISH = """
@@ -549,9 +555,9 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     prepare=True,
                 )
                 previous = -1
-                state = cursor.fetchone()
-                if state is None or state[0] != "sending":
-                    continue
+                skipped, still_ours = cursor.fetchone()
+                if skipped or not still_ours:
+                    continue  # stopped being active, or taken back by the sweep
                 name, secret = people.get(subscriber_id, ("", None))
                 unsubscribe_url, preferences_url = links.for_token(secret)
                 try:
