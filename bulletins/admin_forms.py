@@ -3,7 +3,7 @@
 Every message a person sees says what went wrong and what to do next. Every value
 arrives from a form the browser could have tampered with, so list ids are checked
 against the database (unknown, non-numeric and out-of-range ids are form errors),
-times are parsed strictly, and free text loses control characters (no CR/LF).
+times are parsed strictly, and text with control characters (CR/LF) is refused.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def list_label(distribution_list) -> str:
         label += " (staff only)"
     count = getattr(distribution_list, "immediate_count", None)
     if count is not None:
-        label += f": {people(count)} get each email"
+        label += f": {people(count)} {'gets' if count == 1 else 'get'} each email"
         weekly = distribution_list.active_count - count
         if weekly:
             label += f", {weekly:,} only a weekly digest"

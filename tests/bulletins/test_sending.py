@@ -62,6 +62,32 @@ def simple_send(lists, **kwargs) -> Send:
     )
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_here(request):
+    """In-process tests run the tasks they queue inline (eager), so nothing they
+    queue reaches the suite's shared worker; the worker tests use the broker."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    request.getfixturevalue("celery_eager")
+    yield
+
+
+def held_send(lists) -> Send:
+    """A send expanded into deliveries but with no task queued: the tests below
+    then play the part of a batch task, step by step."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    send = simple_send(lists, scheduled_for=timezone.now() + timedelta(days=1))
+    sending._insert_for_lists(send, [lst.pk for lst in lists])
+    Send.objects.filter(pk=send.pk).update(
+        status=Send.Status.SENDING, started_at=timezone.now()
+    )
+    return send
+
+
 @pytest.fixture(params=["plain", "pipelining"])
 def smtp_settings(request, settings, smtp_sink):
     """The pipeline in this process delivers to the suite's SMTP sink, once to a
@@ -220,8 +246,7 @@ def test_a_rerun_of_a_killed_batch_repeats_nothing_it_recorded_as_sent(smtp_sett
     """What a worker killed mid-batch leaves behind, and what its re-run does."""
     news = make_list("News")
     people = [make_subscriber(f"p{n}@example.org", news) for n in range(6)]
-    send = simple_send([news])
-    sending.start_send(send.pk)
+    send = held_send([news])
     rows = sending._claim(send.pk, "task-1")
     assert len(rows) == 6
     ids = [row[0] for row in rows]
@@ -247,8 +272,7 @@ def test_an_address_that_unsubscribes_mid_send_gets_nothing_after_it_commits(
 ):
     news = make_list("News")
     people = [make_subscriber(f"p{n}@example.org", news) for n in range(4)]
-    send = simple_send([news])
-    sending.start_send(send.pk)
+    send = held_send([news])
     sending._claim(send.pk, "task-1")  # the batch has claimed everyone...
     people[3].status = Subscriber.Status.UNSUBSCRIBED  # ...then one unsubscribes
     people[3].save()
@@ -295,8 +319,7 @@ def test_an_unreachable_mail_server_keeps_the_batch_for_a_retry(settings):
     settings.EMAIL_TIMEOUT = 2
     news = make_list("News")
     make_subscriber("p@example.org", news)
-    send = simple_send([news])
-    sending.start_send(send.pk)
+    send = held_send([news])
     with pytest.raises(sending.RetryLater):
         sending.deliver_batch(send.pk, "task-1")
     delivery = Delivery.objects.get(send=send)
@@ -314,8 +337,7 @@ def test_the_sweep_puts_back_rows_of_a_worker_that_died(smtp_settings, settings)
     settings.DELIVERY_STALE_AFTER_SECONDS = 60
     news = make_list("News")
     make_subscriber("p@example.org", news)
-    send = simple_send([news])
-    sending.start_send(send.pk)
+    send = held_send([news])
     sending._claim(send.pk, "dead-task")
     from datetime import timedelta
 
@@ -328,9 +350,9 @@ def test_the_sweep_puts_back_rows_of_a_worker_that_died(smtp_settings, settings)
         started_at=timezone.now() - timedelta(minutes=5)
     )
     result = sending.sweep()
-    assert result["released"] == 1
-    assert Delivery.objects.get(send=send).status == "pending"
-    sending.deliver_batch(send.pk, "new-task")
+    # Released, and a batch queued again (which runs inline in this test).
+    assert result == {"released": 1, "requeued_batches": 1}
+    assert Delivery.objects.get(send=send).status == "sent"
     assert recipients(smtp_settings) == ["p@example.org"]
 
 
@@ -339,8 +361,7 @@ def test_rows_tried_too_often_are_failed_with_the_reason(smtp_settings, settings
     settings.DELIVERY_MAX_ATTEMPTS = 2
     news = make_list("News")
     make_subscriber("p@example.org", news)
-    send = simple_send([news])
-    sending.start_send(send.pk)
+    send = held_send([news])
     Delivery.objects.filter(send=send).update(attempts=2)
     sending.deliver_batch(send.pk, "t")
     delivery = Delivery.objects.get(send=send)
@@ -367,7 +388,7 @@ def test_scheduled_sends_wait_for_their_time_and_can_be_cancelled():
     assert sending.dispatch_scheduled(now=timezone.now() + timedelta(hours=2)) == 1
     later.refresh_from_db()
     cancelled.refresh_from_db()
-    assert later.status == Send.Status.QUEUED
+    assert later.status == Send.Status.SENT  # started (inline here): nobody on it
     assert cancelled.status == Send.Status.CANCELLED
 
 

@@ -268,6 +268,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The admin makes no calls to other hosts: no update check, no Gravatar (which would
+# send a hash of each editor's email address to a third party).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # A plain-English page, not Django's technical one, when a form token fails.
 CSRF_FAILURE_VIEW = "website.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True

@@ -22,6 +22,7 @@ class Command(BaseCommand):
             home = load_demo_content()
             learning = load_learning_demo(home)
             seed_distribution()
+            _let_moderators_send_email()
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
             ensure_header_url("Email updates", "/subscribe/", 95)
@@ -37,3 +38,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Demo content ready under “{home.title}”.")
             )
+
+
+def _let_moderators_send_email() -> None:
+    """Reviewers (the Moderators group) may send bulletins and safety messages."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.filter(name="Moderators").first()
+    permission = Permission.objects.filter(
+        content_type__app_label="bulletins", codename="add_send"
+    ).first()
+    if group and permission:
+        group.permissions.add(permission)
