@@ -131,28 +131,26 @@ def smtp_sink():
     sink.stop()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
-    """A real Celery worker (separate process) on the test broker and test database.
-
-    Tests using it must use ``transactional_db`` so the worker sees committed rows.
-    """
-    from django.conf import settings
-
-    with django_db_blocker.unblock():
-        database_url = _database_url()
+def start_worker(
+    *,
+    name: str,
+    broker_url: str,
+    email_url: str,
+    database_url: str,
+    log_path: Path,
+    worker_args: list[str],
+    extra_env: dict | None = None,
+) -> subprocess.Popen:
+    """Start a real Celery worker process on the test settings; wait until ready."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "website.settings.test",
         "TEST_DATABASE_URL": database_url,
-        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "TEST_EMAIL_URL": smtp_sink.url,
+        "TEST_CELERY_BROKER_URL": broker_url,
+        "TEST_EMAIL_URL": email_url,
+        **(extra_env or {}),
     }
-    log_path = Path(settings.VAR_DIR) / "log" / "celery-test-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    from website.celery import app
-
-    app.control.purge()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(  # noqa: S603
             [
@@ -162,12 +160,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
                 "-A",
                 "website",
                 "worker",
-                "-Q",
-                "default,transactional,bulk,index,periodic",
-                "-P",
-                "solo",
+                *worker_args,
                 "-n",
-                f"test-{os.getpid()}@%h",
+                f"{name}-{os.getpid()}@%h",
                 "-l",
                 "info",
                 "--without-gossip",
@@ -184,18 +179,44 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
         if proc.poll() is not None:
             pytest.fail(f"Celery worker exited early; see {log_path}")
         if "ready." in log_path.read_text():
-            break
+            return proc
         time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"Celery worker did not become ready; see {log_path}")
-    yield proc
+    proc.kill()
+    pytest.fail(f"Celery worker did not become ready; see {log_path}")
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
+    """A real Celery worker (separate process) on the test broker and test database.
+
+    Tests using it must use ``transactional_db`` so the worker sees committed rows.
+    """
+    from django.conf import settings
+
+    from website.celery import app
+
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    app.control.purge()
+    proc = start_worker(
+        name="test",
+        broker_url=settings.CELERY_BROKER_URL,
+        email_url=smtp_sink.url,
+        database_url=database_url,
+        log_path=Path(settings.VAR_DIR) / "log" / "celery-test-worker.log",
+        worker_args=["-Q", "default,transactional,bulk,index,periodic", "-P", "solo"],
+    )
+    yield proc
+    stop_worker(proc)
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1):

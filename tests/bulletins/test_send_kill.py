@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -24,7 +22,13 @@ from django.conf import settings
 from bulletins import sending
 from bulletins.models import Delivery, Send
 from tests.bulletins.test_sending import make_list, make_subscriber, simple_send
-from tests.conftest import ROOT, SmtpSink, _database_url, wait_for
+from tests.conftest import (
+    SmtpSink,
+    _database_url,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 from website import embedded
 
 PEOPLE = 300
@@ -42,55 +46,25 @@ def slow_sink():
 @pytest.fixture
 def own_worker(slow_sink, transactional_db):
     broker = embedded.celery_broker_url(3, settings.VAR_DIR)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "website.settings.test",
-        "TEST_DATABASE_URL": _database_url(),
-        "TEST_CELERY_BROKER_URL": broker,
-        "TEST_EMAIL_URL": slow_sink.url,
-        "DELIVERY_BATCH_SIZE": "1000",  # everyone in one batch: the kill is mid-batch
-    }
-    log_path = Path(settings.VAR_DIR) / "log" / "celery-kill-test-worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     # Not the current app: shared tasks elsewhere must keep using the project's app.
     app = Celery(broker=broker, set_as_current=False)
     app.control.purge()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "website",
-                "worker",
-                "-Q",
-                "bulk",
-                "-P",
-                "prefork",
-                "-c",
-                "1",
-                "-n",
-                f"kill-test-{os.getpid()}@%h",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    wait_for(lambda: "ready." in log_path.read_text(), timeout=60)
+    proc = start_worker(
+        name="kill-test",
+        broker_url=broker,
+        email_url=slow_sink.url,
+        database_url=_database_url(),
+        log_path=kill_worker_log(),
+        worker_args=["-Q", "bulk", "-P", "prefork", "-c", "1"],
+        # Everyone in one batch: the kill is mid-batch.
+        extra_env={"DELIVERY_BATCH_SIZE": "1000"},
+    )
     yield app, proc
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_worker(proc)
+
+
+def kill_worker_log() -> Path:
+    return Path(settings.VAR_DIR) / "log" / "celery-kill-test-worker.log"
 
 
 @pytest.mark.celery_worker
@@ -133,7 +107,7 @@ def test_a_worker_killed_mid_batch_misses_nobody_and_repeats_at_most_one(
         Delivery.objects.filter(send=send).values_list("status", flat=True)
     )
     assert statuses == {"sent": PEOPLE}
-    log = (Path(settings.VAR_DIR) / "log" / "celery-kill-test-worker.log").read_text()
+    log = kill_worker_log().read_text()
     assert "exited with 'signal 9 (SIGKILL)'" in log
     # The same task came back after the kill: received twice, the same task id.
     assert log.count("Task bulletins.deliver_batch[") >= 2
