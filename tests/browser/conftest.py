@@ -146,6 +146,10 @@ def _watch(page, diagnostics: PageDiagnostics) -> None:
             diagnostics.failed_requests.append(f"{response.status} {response.url}")
 
     def on_request_failed(request):
+        # ERR_ABORTED is the browser cancelling a request because the page moved on
+        # (a reload or navigation mid-load), not the server failing it.
+        if request.failure == "net::ERR_ABORTED":
+            return
         if not _EXTERNAL.match(request.url):
             diagnostics.failed_requests.append(f"{request.failure} {request.url}")
 
