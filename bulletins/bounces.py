@@ -62,6 +62,7 @@ from .models import (
     Delivery,
     DeliveryEvent,
     Send,
+    SentMark,
     Subscriber,
     Subscription,
     message_domain,
@@ -217,12 +218,18 @@ def _end(subscriber: Subscriber, status: str, method: str, event: DeliveryEvent)
     subscriptions = Subscription.objects.filter(subscriber=subscriber)
     lists = sorted(subscriptions.values_list("distribution_list_id", flat=True))
     subscriptions.delete()
-    skipped = Delivery.objects.filter(
-        subscriber=subscriber,
-        status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED],
-    ).update(
-        status=Delivery.Status.SKIPPED,
-        error=f"Not sent: {event.get_kind_display().lower()} reported.",
+    skipped = (
+        Delivery.objects.filter(
+            subscriber=subscriber,
+            status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED],
+        )
+        .exclude(  # accepted by the server already, only not folded into the row yet
+            pk__in=SentMark.objects.values("delivery_id")
+        )
+        .update(
+            status=Delivery.Status.SKIPPED,
+            error=f"Not sent: {event.get_kind_display().lower()} reported.",
+        )
     )
     changed = subscriber.status != status
     if changed:

@@ -87,22 +87,27 @@ def personalise(
     )
 
 
-def personalise_parts(
-    html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str
-) -> tuple[str, str]:
-    """Swap the tokens for one person's values, escaped for HTML in the HTML part."""
+def personal_values(
+    *, name: str, unsubscribe_url: str, preferences_url: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """One person's values for the tokens: escaped for HTML, and as they are."""
     name = _one_line(name)
     greeting = f"Hello {name}," if name else "Hello,"
-    html_values = {
-        "greeting": escape(greeting),
-        "unsubscribe_url": escape(unsubscribe_url),
-        "preferences_url": escape(preferences_url),
-    }
     text_values = {
         "greeting": greeting,
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
     }
+    return {key: escape(value) for key, value in text_values.items()}, text_values
+
+
+def personalise_parts(
+    html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str
+) -> tuple[str, str]:
+    """Swap the tokens for one person's values, escaped for HTML in the HTML part."""
+    html_values, text_values = personal_values(
+        name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
+    )
     for key, token in TOKENS.items():
         html = html.replace(token, html_values[key])
         text = text.replace(token, text_values[key])

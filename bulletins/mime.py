@@ -3,9 +3,12 @@
 Django's ``EmailMultiAlternatives`` costs 3-5 ms a message here (it re-parses and
 re-folds everything, and MRML's one-line HTML forces quoted-printable). A send's
 headers and MIME skeleton are the same for everyone, so ``PreparedMessage`` builds
-them once; per recipient it swaps the personalisation tokens, base64-encodes the
-HTML (MRML writes one very long line and SMTP allows 998 characters) and
-quoted-printable-encodes the text, then joins bytes. That is about 0.1 ms.
+them once. Both parts are quoted-printable, and the text between the
+personalisation tokens is encoded once too, as pieces that end in a soft line
+break (so the pieces joined decode to the text joined, and MRML's one very long
+HTML line becomes lines of at most 76 characters). Per recipient only the token
+values are encoded and the pieces joined: about 15 microseconds, where
+re-encoding the whole HTML as base64 cost 150.
 
 Headers are written by hand, one per line and never folded: RFC 8058 asks for
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` on one line each, and the only
@@ -16,6 +19,7 @@ to hold no line breaks.
 from __future__ import annotations
 
 import binascii
+import re
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -23,7 +27,7 @@ from email.utils import formatdate, parseaddr
 
 from django.conf import settings
 
-from .email import TOKENS, personalise_parts
+from .email import TOKENS, personal_values
 
 
 class HeaderInjection(ValueError):
@@ -60,10 +64,70 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
-def _b64(html: str) -> bytes:
-    """Base64 in 76-character CRLF lines (one C call, then slicing)."""
-    encoded = binascii.b2a_base64(html.encode("utf-8"), newline=False)
-    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)])
+_SOFT_BREAK = b"=\r\n"
+
+
+def _fold(line: bytes) -> bytes:
+    """Break an encoded line longer than 76 characters with soft line breaks,
+    never inside an ``=XX`` escape (an ``=`` in the output always starts one,
+    but for a soft break, which can only be last)."""
+    out, start = [], 0
+    while len(line) - start > 76:
+        cut = start + 75
+        if line[cut - 1] == 61:  # "="
+            cut -= 1
+        elif line[cut - 2] == 61:
+            cut -= 2
+        out.append(line[start:cut] + b"=")
+        start = cut
+    out.append(line[start:])
+    return b"\r\n".join(out)
+
+
+def _qp_piece(value: str) -> bytes:
+    """``value`` quoted-printable, ready for another piece to follow on a new line.
+
+    It ends in a soft line break (``=`` CRLF) unless it ends a line anyway, so the
+    pieces joined decode to the values joined. binascii may leave a line of up to
+    78 characters (a last line of 76, or an escaped tab before a line end); such
+    lines are folded, so none is over 76 (RFC 2045).
+    """
+    encoded = _qp(value)
+    if not encoded:
+        return encoded
+    if not encoded.endswith(b"\r\n"):
+        encoded += _SOFT_BREAK
+    lines = encoded.split(b"\r\n")
+    if max(map(len, lines)) > 76:
+        encoded = b"\r\n".join(map(_fold, lines))
+    return encoded
+
+
+_TOKEN_SPLIT = re.compile("(" + "|".join(map(re.escape, TOKENS.values())) + ")")
+_TOKEN_KEYS = {token: key for key, token in TOKENS.items()}
+
+
+class _Body:
+    """A part's quoted-printable body, encoded once with gaps for the tokens."""
+
+    def __init__(self, text: str):
+        parts = _TOKEN_SPLIT.split(text)
+        self.pieces: list[bytes | str] = []
+        for n, part in enumerate(parts):
+            if n % 2:
+                self.pieces.append(_TOKEN_KEYS[part])  # filled per recipient
+            elif n == len(parts) - 1:
+                self.pieces.append(_qp_piece(part).removesuffix(_SOFT_BREAK))
+            else:
+                self.pieces.append(_qp_piece(part))
+
+    def render(self, values: dict[str, str]) -> bytes:
+        return b"".join(
+            [
+                piece if type(piece) is bytes else _qp_piece(values[piece])
+                for piece in self.pieces
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -124,12 +188,11 @@ class PreparedMessage:
         self._html_head = (
             f"\r\n--{self.boundary}\r\n"
             'Content-Type: text/html; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: base64\r\n\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         ).encode("ascii")
         self._end = f"\r\n--{self.boundary}--\r\n".encode("ascii")
-        if not self.has_tokens:
-            self._static_text = _qp(text)
-            self._static_html = _b64(html) if html else b""
+        self._text_body = _Body(text)
+        self._html_body = _Body(html) if html else None
 
     def message_id(self, delivery_id: int) -> str:
         return f"<cdr.{self.send_id}.{delivery_id}@{self.domain}>"
@@ -147,17 +210,13 @@ class PreparedMessage:
             url = _header_safe(recipient.unsubscribe_url)
             headers.append(f"List-Unsubscribe: <{url}>".encode("ascii"))
             headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click")
-        if self.has_tokens:
-            html, text = personalise_parts(
-                self.html,
-                self.text,
-                name=recipient.name,
-                unsubscribe_url=recipient.unsubscribe_url,
-                preferences_url=recipient.preferences_url,
-            )
-            text_part, html_part = _qp(text), (_b64(html) if html else b"")
-        else:
-            text_part, html_part = self._static_text, self._static_html
+        html_values, text_values = personal_values(
+            name=recipient.name,
+            unsubscribe_url=recipient.unsubscribe_url,
+            preferences_url=recipient.preferences_url,
+        )
+        text_part = self._text_body.render(text_values)
+        html_part = self._html_body.render(html_values) if self._html_body else b""
         if not html_part:
             return (
                 b"\r\n".join(headers).replace(

@@ -7,12 +7,12 @@ one batch task per ``DELIVERY_BATCH_SIZE`` people, after the transaction commits
 
 A batch task claims up to that many pending rows with ``FOR UPDATE SKIP LOCKED``
 (so concurrent batches never share a row) and commits the claim. Then, for each
-row, one statement marks the previous row ``sent`` and checks that this person is
-still active -- if not, their row becomes ``skipped`` -- and the message goes over
-the batch's one SMTP connection. A row is marked sent as soon as the server has
-accepted it (with the next row's statement, or straight away for the last). A
-person who unsubscribes gets nothing once that change has committed: the check is
-made in the statement just before their message is sent.
+row, one statement records the previous message as sent (a ``SentMark``) and
+checks that this person is still active -- if not, their row becomes
+``skipped`` -- and the message goes over the batch's one SMTP connection. At the
+end of the batch its marks are folded into its rows (``sent``) in one statement.
+A person who unsubscribes gets nothing once that change has committed: the check
+is made in the statement just before their message is sent.
 
 What no system can do is make the server's acceptance and our commit one atomic
 step. If a worker is killed between the two, the task message comes back
@@ -47,6 +47,7 @@ from .models import (
     DeliveryEvent,
     DistributionList,
     Send,
+    SentMark,
     Subscriber,
     Subscription,
     absolute,
@@ -57,6 +58,7 @@ from .transport import PermanentFailure, TemporaryFailure, get_transport
 logger = logging.getLogger(__name__)
 
 BATCH_MAX_RETRIES = 5
+NO_LONGER_ACTIVE = "Not sent: no longer subscribed when their turn came."
 # Statuses of a delivery that is not finished yet.
 OPEN = (Delivery.Status.PENDING, Delivery.Status.CLAIMED, Delivery.Status.SENDING)
 
@@ -237,7 +239,7 @@ def cancel(send: Send) -> bool:
 
 
 def progress(send: Send) -> dict:
-    """Counts for the progress view and the report (one query, plus events)."""
+    """Counts for the progress view and the report (two queries, plus events)."""
     counts = send.deliveries.aggregate(
         total=Count("pk"),
         pending=Count("pk", filter=Q(status__in=OPEN)),
@@ -245,6 +247,10 @@ def progress(send: Send) -> dict:
         failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
         skipped=Count("pk", filter=Q(status=Delivery.Status.SKIPPED)),
     )
+    # Accepted by the server, not yet folded into their rows (at most a batch each).
+    marked = SentMark.objects.filter(send_id=send.pk).count()
+    counts["sent"] += marked
+    counts["pending"] = max(0, counts["pending"] - marked)
     summary = getattr(send, "summary", None) if counts["total"] == 0 else None
     if summary is not None:  # the rows were pruned; the summary kept the counts
         counts = {**counts, **{k: summary.counts.get(k, 0) for k in counts}}
@@ -391,33 +397,63 @@ _CLAIM = """
     RETURNING d.id, d.email, d.subscriber_id, d.attempts
 """
 
-# Mark the previous message sent and check the next, in one round trip. The next
-# row stays "claimed" (one less row version per message) unless the person is no
-# longer active (bulk mail), when it becomes "skipped". The outer SELECT sees the
-# row as it was before this statement's own updates.
+# Record the previous message as sent and check the next, in one round trip. The
+# record is a ``SentMark`` (see its docstring: a third of the cost of updating the
+# delivery row); the batch folds its marks into its rows at the end. The check
+# says whether the next row is still this batch's (the sweep may have taken it
+# back) and whether the person is still active. The SELECT does not see the
+# INSERT's row (one snapshot), and does not need to.
 _NEXT = """
     WITH done AS (
-        UPDATE bulletins_delivery SET status = 'sent', sent_at = now(), error = ''
-        WHERE id = %(previous)s AND status = 'claimed' AND claim = %(claim)s
-    ), skip AS (
-        UPDATE bulletins_delivery d SET status = 'skipped'
-        WHERE d.id = %(id)s AND d.status = 'claimed' AND d.claim = %(claim)s
-          AND %(check_active)s AND d.subscriber_id IS NOT NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM bulletins_subscriber s
-              WHERE s.id = d.subscriber_id AND s.status = 'active')
-        RETURNING 1
+        INSERT INTO bulletins_sentmark (delivery_id, send_id, sent_at)
+        SELECT %(previous)s, %(send)s, now() WHERE %(previous)s > 0
+        ON CONFLICT DO NOTHING
     )
-    SELECT
-        EXISTS (SELECT 1 FROM skip),
-        EXISTS (SELECT 1 FROM bulletins_delivery
-                WHERE id = %(id)s AND status = 'claimed' AND claim = %(claim)s)
+    SELECT d.status = 'claimed' AND d.claim = %(claim)s,
+           NOT %(check_active)s OR d.subscriber_id IS NULL OR EXISTS (
+               SELECT 1 FROM bulletins_subscriber s
+               WHERE s.id = d.subscriber_id AND s.status = 'active')
+    FROM bulletins_delivery d WHERE d.id = %(id)s
 """
 
-_SENT = """
-    UPDATE bulletins_delivery SET status = 'sent', sent_at = now(), error = ''
+_MARK = """
+    INSERT INTO bulletins_sentmark (delivery_id, send_id, sent_at)
+    VALUES (%s, %s, now()) ON CONFLICT DO NOTHING
+"""
+
+_SKIP = """
+    UPDATE bulletins_delivery SET status = 'skipped', error = %s
     WHERE id = %s AND status = 'claimed' AND claim = %s
 """
+
+# Fold marks into their delivery rows and delete them, in one statement (so a
+# mark and its row never disagree about whether a message went). ``{rows}`` picks
+# which rows: one batch's, or every stale one for the sweep.
+_SETTLE = """
+    WITH settled AS (
+        DELETE FROM bulletins_sentmark m USING bulletins_delivery d
+        WHERE d.id = m.delivery_id AND {rows}
+        RETURNING m.delivery_id, m.sent_at
+    )
+    UPDATE bulletins_delivery d
+    SET status = 'sent', sent_at = settled.sent_at, error = ''
+    FROM settled
+    WHERE d.id = settled.delivery_id AND d.status IN ('claimed', 'sending')
+"""
+_SETTLE_BATCH = _SETTLE.format(rows="d.send_id = %s AND d.claim = %s")
+_SETTLE_STALE = _SETTLE.format(
+    rows="d.status IN ('claimed', 'sending') AND d.claimed_at < %s"
+)
+
+
+def _settle(send_id: int, claim: str, last: int = -1) -> int:
+    """Record ``last`` as sent too, then fold the batch's marks into its rows."""
+    with connection.cursor() as cursor:
+        if last > 0:
+            cursor.execute(_MARK, [last, send_id])
+        cursor.execute(_SETTLE_BATCH, [send_id, claim])
+        return cursor.rowcount
+
 
 _FINISH = """
     UPDATE bulletins_send SET status = 'sent', finished_at = now()
@@ -473,6 +509,9 @@ class _Links:
 
 
 def _claim(send_id: int, claim: str) -> list[tuple]:
+    # A re-run after a kill: what the server took before the kill is sent, not
+    # claimed again.
+    _settle(send_id, claim)
     with connection.cursor() as cursor:
         cursor.execute(
             _CLAIM,
@@ -548,6 +587,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     _NEXT,
                     {
                         "previous": previous,
+                        "send": send_id,
                         "id": delivery_id,
                         "claim": claim,
                         "check_active": check_active,
@@ -555,9 +595,12 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     prepare=True,
                 )
                 previous = -1
-                skipped, still_ours = cursor.fetchone()
-                if skipped or not still_ours:
-                    continue  # stopped being active, or taken back by the sweep
+                row = cursor.fetchone()
+                if row is None or not row[0]:
+                    continue  # taken back by the sweep
+                if not row[1]:
+                    cursor.execute(_SKIP, [NO_LONGER_ACTIVE, delivery_id, claim])
+                    continue
                 name, secret = people.get(subscriber_id, ("", None))
                 unsubscribe_url, preferences_url = links.for_token(secret)
                 try:
@@ -580,22 +623,18 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     deferred += 1
                     continue
                 previous = delivery_id
-            if previous != -1:
-                cursor.execute(_SENT, [previous, claim])
-                previous = -1
     except (OSError, smtplib.SMTPException) as error:
         # The connection failed mid-batch. Rows not yet tried stay claimed by this
         # task; the retry (same task id) reclaims them. The one in flight, if the
         # server did take it, goes again with the same Message-ID.
-        if previous != -1:
-            with connection.cursor() as cursor:
-                cursor.execute(_SENT, [previous, claim])
+        _settle(send_id, claim, previous)
         logger.warning("Send %s: SMTP failed mid-batch (%s); retrying", send_id, error)
         raise RetryLater(str(error)) from error
     finally:
         transport.close()
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
+    _settle(send_id, claim, previous)
     if deferred:
         enqueue_batches(send_id, deferred, send.queue, countdown=60)
     _maybe_finish(send_id)
@@ -603,6 +642,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
 
 def give_up_batch(send_id: int, claim: str, reason: str) -> None:
     """After the last retry: this batch's unsent rows are failed, with the reason."""
+    _settle(send_id, claim)
     Delivery.objects.filter(send_id=send_id, claim=claim, status__in=OPEN).update(
         status=Delivery.Status.FAILED, error=reason[:2000]
     )
@@ -628,6 +668,13 @@ def sweep(now=None) -> dict:
     """Put back rows claimed by workers that died; re-queue sends that stalled."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.DELIVERY_STALE_AFTER_SECONDS)
+    with connection.cursor() as cursor:  # what the server took is sent, not retried
+        cursor.execute(_SETTLE_STALE, [stale_before])
+        # Marks whose person was erased mid-send (their rows went with them).
+        cursor.execute(
+            "DELETE FROM bulletins_sentmark m WHERE NOT EXISTS ("
+            "SELECT 1 FROM bulletins_delivery d WHERE d.id = m.delivery_id)"
+        )
     released = Delivery.objects.filter(
         status__in=[Delivery.Status.CLAIMED, Delivery.Status.SENDING],
         claimed_at__lt=stale_before,

@@ -20,6 +20,7 @@ from .sending import (
     DigestRun,
     Send,
     SendSummary,
+    SentMark,
     message_domain,
     message_id_for,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "DistributionList",
     "Send",
     "SendSummary",
+    "SentMark",
     "Subscriber",
     "Subscription",
     "absolute",

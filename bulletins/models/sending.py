@@ -131,6 +131,26 @@ class Delivery(models.Model):
         return message_id_for(self.send_id, self.pk)
 
 
+class SentMark(models.Model):
+    """A message the mail server accepted and its delivery row does not say yet.
+
+    Inserting a mark costs PostgreSQL about a third of updating the delivery row
+    (a narrow table with one index, against a row in three), and it rides in the
+    same round trip as the next person's check. Each batch folds its marks into
+    its delivery rows (``status = 'sent'``) and deletes them in one statement at
+    its end; a re-run after a kill, ``give_up_batch`` and the sweep fold them first,
+    so a message the server took is never sent again. No foreign keys: the check
+    they would add per insert is the cost this table avoids.
+    """
+
+    delivery_id = models.BigIntegerField(primary_key=True)
+    send_id = models.BigIntegerField()
+    sent_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Delivery {self.delivery_id} sent at {self.sent_at}"
+
+
 def message_domain() -> str:
     return urlsplit(settings.BASE_URL).hostname or "localhost"
 

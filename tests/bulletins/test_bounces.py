@@ -295,6 +295,32 @@ def test_a_hard_bounce_ends_every_subscription_and_later_sends_skip_the_address(
     assert not Delivery.objects.filter(send=later, email="gone@example.org").exists()
 
 
+def test_a_bounce_does_not_rewrite_a_message_the_server_already_took(client):
+    from django.utils import timezone
+
+    from bulletins.models import SentMark
+
+    news = make_list("News")
+    gone = make_subscriber("gone@example.org", news)
+    send = sending.create_send(
+        kind=Send.Kind.BULLETIN, subject="Safety message", text="Hi", lists=[news]
+    )
+    sending.start_send(send.pk)
+    Delivery.objects.filter(send=send).update(status="claimed", claim="task-1")
+    delivery = Delivery.objects.get(send=send, subscriber=gone)
+    # Accepted by the server, recorded, not yet folded into the row...
+    SentMark.objects.create(
+        delivery_id=delivery.pk, send_id=send.pk, sent_at=timezone.now()
+    )
+    # ...when a bounce for an earlier message arrives.
+    response = post_json(client, POSTMARK_URL, postmark_bounce(gone.email), **auth())
+    assert response.status_code == 200
+    sending._settle(send.pk, "task-1")
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert sending.progress(send)["sent"] == 1
+
+
 def test_our_message_id_links_the_bounce_to_the_send_it_is_about(client):
     news = make_list("News")
     make_subscriber("gone@example.org", news)

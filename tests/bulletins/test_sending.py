@@ -19,6 +19,7 @@ from bulletins.models import (
     Delivery,
     DistributionList,
     Send,
+    SentMark,
     Subscriber,
     Subscription,
 )
@@ -250,9 +251,10 @@ def test_a_rerun_of_a_killed_batch_repeats_nothing_it_recorded_as_sent(smtp_sett
     rows = sending._claim(send.pk, "task-1")
     assert len(rows) == 6
     ids = [row[0] for row in rows]
-    # The killed run had sent the first two, and was sending the third.
-    Delivery.objects.filter(pk__in=ids[:2]).update(status="sent")
-    Delivery.objects.filter(pk=ids[2]).update(status="sending")
+    # The killed run had sent the first two (the server took them and their marks
+    # committed), and was sending the third when it died.
+    mark_sent(send, ids[:2])
+    assert sending.progress(send)["sent"] == 2  # marks count before they are folded
 
     sending.deliver_batch(send.pk, "task-1")  # the redelivered task: same id
 
@@ -264,6 +266,31 @@ def test_a_rerun_of_a_killed_batch_repeats_nothing_it_recorded_as_sent(smtp_sett
     assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {
         "sent"
     }
+    assert not SentMark.objects.exists()  # folded into the rows
+
+
+def mark_sent(send: Send, ids) -> None:
+    """What a batch records as the server accepts each message."""
+    from django.utils import timezone
+
+    SentMark.objects.bulk_create(
+        SentMark(delivery_id=pk, send_id=send.pk, sent_at=timezone.now()) for pk in ids
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_given_up_keeps_what_the_server_took_as_sent(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    news = make_list("News")
+    for n in range(3):
+        make_subscriber(f"p{n}@example.org", news)
+    send = held_send([news])
+    ids = [row[0] for row in sending._claim(send.pk, "task-1")]
+    mark_sent(send, ids[:1])
+    sending.give_up_batch(send.pk, "task-1", "Mail server unreachable")
+    statuses = dict(Delivery.objects.filter(send=send).values_list("pk", "status"))
+    assert statuses == {ids[0]: "sent", ids[1]: "failed", ids[2]: "failed"}
+    assert sending.progress(send)["sent"] == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -354,6 +381,34 @@ def test_the_sweep_puts_back_rows_of_a_worker_that_died(smtp_settings, settings)
     assert result == {"released": 1, "requeued_batches": 1}
     assert Delivery.objects.get(send=send).status == "sent"
     assert recipients(smtp_settings) == ["p@example.org"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_never_puts_back_a_row_the_server_took(smtp_settings, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.DELIVERY_STALE_AFTER_SECONDS = 60
+    news = make_list("News")
+    make_subscriber("gone@example.org", news)
+    make_subscriber("waiting@example.org", news)
+    send = held_send([news])
+    rows = sending._claim(send.pk, "dead-task")
+    by_email = {row[1]: row[0] for row in rows}
+    mark_sent(send, [by_email["gone@example.org"]])  # then the worker died
+    Delivery.objects.filter(send=send).update(
+        claimed_at=timezone.now() - timedelta(minutes=5)
+    )
+    Send.objects.filter(pk=send.pk).update(
+        started_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert sending.sweep() == {"released": 1, "requeued_batches": 1}
+    assert recipients(smtp_settings) == ["waiting@example.org"]
+    assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {
+        "sent"
+    }
+    assert not SentMark.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
