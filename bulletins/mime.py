@@ -164,7 +164,6 @@ class PreparedMessage:
             getattr(settings, "BOUNCE_ADDRESS", "") or parseaddr(self.from_email)[1]
         )
         self.domain = message_id_domain
-        self.has_tokens = any(t in html or t in text for t in TOKENS.values())
         self.boundary = f"=_cdr_{uuid.uuid4().hex}"
         common = [
             f"From: {encode_address(self.from_email)}",
