@@ -202,12 +202,21 @@ class Organisation(ClusterableModel):
         unique=True,
         help_text="The organisation's national code (ODS code for NHS bodies).",
     )
+    named_lead_name = models.CharField(
+        "named lead",
+        max_length=255,
+        blank=True,
+        help_text="The senior person overdue QI responses are escalated to.",
+    )
+    named_lead_email = models.EmailField("named lead's email", blank=True)
 
     panels = [
         FieldPanel("name"),
         FieldPanel("type"),
         FieldPanel("region"),
         FieldPanel("code"),
+        FieldPanel("named_lead_name"),
+        FieldPanel("named_lead_email"),
         InlinePanel("memberships", heading="People", label="Member"),
     ]
 

@@ -16,6 +16,10 @@ urlpatterns = [
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
     # Only anymail's tracking webhooks (bounces, complaints), parsed strictly.
     path("anymail/", include((bounces.webhook_urls(), "anymail"))),
+    # QI leads: their organisation's uptake (login with a second factor).
+    path("qi/", include("qipacks.qi_urls")),
+    # Restricted: each organisation's data-quality reports, never cached or indexed.
+    path("data-quality/", include("qipacks.dq_urls")),
     path("", include("bulletins.urls")),
 ]
 

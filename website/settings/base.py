@@ -70,6 +70,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Second factor for QI leads (TOTP app, one-time backup codes).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Login attempt limits, on every login form (admin and /qi/).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -80,11 +86,31 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "website.middleware.AdminMalformedPostMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into its response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out person is refused before their password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Logins (django-axes): after this many failures for one username from one
+# address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AXES_FAILURE_LIMIT = int(env.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(env.get("AXES_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The QI lead area's own login (password, then the second factor).
+LOGIN_URL = "qi:login"
+OTP_TOTP_ISSUER = "CDR learning platform"
 
 ROOT_URLCONF = "website.urls"
 WSGI_APPLICATION = "website.wsgi.application"
@@ -219,6 +245,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get("MEDIA_ROOT", VAR_DIR / "media"))
+PRIVATE_MEDIA_ROOT = Path(env.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -301,6 +328,15 @@ UNCONFIRMED_SUBSCRIBER_DAYS = int(env.get("UNCONFIRMED_SUBSCRIBER_DAYS", "7"))
 BOUNCE_MAILBOX_URL = env.get("BOUNCE_MAILBOX_URL", "")
 # Envelope sender (Return-Path) for bulk mail; bounces go here.
 BOUNCE_ADDRESS = env.get("BOUNCE_ADDRESS", "")
+# Uptake (qipacks/): national uptake is shown on a recommendation once this many
+# organisations have responded (fewer could identify them).
+UPTAKE_MIN_RESPONSES = int(env.get("UPTAKE_MIN_RESPONSES", "5"))
+# Reminders: QI leads are told this many days before a first response is due, and
+# overdue responses are escalated to the organisation's named lead this many days
+# after the due date.
+UPTAKE_REMINDER_DAYS_BEFORE = int(env.get("UPTAKE_REMINDER_DAYS_BEFORE", "14"))
+UPTAKE_ESCALATE_AFTER_DAYS = int(env.get("UPTAKE_ESCALATE_AFTER_DAYS", "28"))
+
 # django-anymail: provider webhooks for bounces and complaints at /anymail/<esp>/...
 # The shared secret is HTTP basic auth ("user:password") the provider is given.
 ANYMAIL = {

@@ -1,0 +1,1 @@
+"""Admin hooks for data-quality imports and the access log (helper C)."""

@@ -1,0 +1,41 @@
+"""QI packs and recommendations, uptake records and history, data-quality reports."""
+
+from .data_quality import (
+    DataQualityAccess,
+    DataQualityImport,
+    DataQualityIndicator,
+    DataQualityReport,
+    DataQualityValue,
+)
+from .pages import (
+    QIPackDownload,
+    QIPackIndexPage,
+    QIPackPage,
+    QIPackRelated,
+    Recommendation,
+)
+from .uptake import (
+    EvidenceDocument,
+    UptakeChange,
+    UptakeRecord,
+    UptakeReminder,
+    UptakeStatus,
+)
+
+__all__ = [
+    "DataQualityAccess",
+    "DataQualityImport",
+    "DataQualityIndicator",
+    "DataQualityReport",
+    "DataQualityValue",
+    "EvidenceDocument",
+    "QIPackDownload",
+    "QIPackIndexPage",
+    "QIPackPage",
+    "QIPackRelated",
+    "Recommendation",
+    "UptakeChange",
+    "UptakeRecord",
+    "UptakeReminder",
+    "UptakeStatus",
+]

@@ -1,0 +1,1 @@
+"""Admin hooks for the national uptake view (helper B)."""

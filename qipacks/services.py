@@ -1,0 +1,226 @@
+"""Uptake: recording responses, scoping them to organisations, national figures.
+
+Plain functions taking objects or ids, never a request. Every query a QI lead's
+view makes goes through ``organisations_for`` or ``records_for``: the server,
+not the form, decides which organisation's records a person may touch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from website.models import Membership, Organisation
+
+from .models import (
+    EvidenceDocument,
+    QIPackPage,
+    Recommendation,
+    UptakeChange,
+    UptakeRecord,
+    UptakeStatus,
+)
+
+RESPONDED = [s.value for s in UptakeStatus]
+
+
+def organisations_for(user, *, roles=None) -> QuerySet[Organisation]:
+    """The organisations a person belongs to (QI lead or viewer unless ``roles``)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    memberships = Membership.objects.filter(user=user)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    return Organisation.objects.filter(
+        pk__in=memberships.values("organisation_id")
+    ).order_by("name")
+
+
+def can_edit(user, organisation: Organisation) -> bool:
+    """QI leads edit their organisation's records; viewers only read them."""
+    return Membership.objects.filter(
+        user=user, organisation=organisation, role=Membership.Role.QI_LEAD
+    ).exists()
+
+
+def records_for(user) -> QuerySet[UptakeRecord]:
+    """Uptake records a person may see: their organisations' only."""
+    return UptakeRecord.objects.filter(organisation__in=organisations_for(user))
+
+
+def live_recommendations() -> QuerySet[Recommendation]:
+    """Recommendations of published, public packs, in pack then editor order."""
+    packs = QIPackPage.objects.live().public()
+    return (
+        Recommendation.objects.filter(pack__in=packs)
+        .select_related("pack")
+        .order_by("pack__title", "pack_id", "sort_order", "pk")
+    )
+
+
+def recommendations_for(organisation: Organisation) -> QuerySet[Recommendation]:
+    """The live recommendations that apply to an organisation's type."""
+    return live_recommendations().filter(applies_to__contains=[organisation.type])
+
+
+def applies(recommendation: Recommendation, organisation: Organisation) -> bool:
+    return organisation.type in recommendation.applies_to
+
+
+@transaction.atomic
+def record_uptake(
+    *,
+    recommendation: Recommendation,
+    organisation: Organisation,
+    user,
+    status: str,
+    evidence: str = "",
+    not_applicable_reason: str = "",
+    next_review=None,
+    evidence_document: EvidenceDocument | None = None,
+    keep_document: bool = True,
+) -> UptakeRecord:
+    """Record an organisation's response to a recommendation, with its history.
+
+    The record is locked while it changes, so two people saving at once both land
+    in the history in order. Saving exactly what is there adds no history row.
+    Raises ``ValidationError`` (with plain-English messages) for a status the
+    recommendation cannot take, a "not applicable" without a reason, or evidence
+    from another organisation.
+    """
+    if status not in RESPONDED:
+        raise ValidationError({"status": "Choose one of the statuses listed."})
+    if not applies(recommendation, organisation):
+        raise ValidationError(
+            "This recommendation does not apply to your type of organisation."
+        )
+    not_applicable_reason = not_applicable_reason.strip()
+    if status == UptakeStatus.NOT_APPLICABLE and not not_applicable_reason:
+        raise ValidationError(
+            {"not_applicable_reason": "Say why this does not apply to you."}
+        )
+    if status != UptakeStatus.NOT_APPLICABLE:
+        not_applicable_reason = ""
+    if evidence_document and evidence_document.organisation_id != organisation.pk:
+        raise ValidationError("That evidence belongs to another organisation.")
+
+    record = (
+        UptakeRecord.objects.select_for_update()
+        .filter(recommendation=recommendation, organisation=organisation)
+        .first()
+    )
+    now = timezone.now()
+    old_status = ""
+    if record is None:
+        record = UptakeRecord(
+            recommendation=recommendation, organisation=organisation, created_at=now
+        )
+    else:
+        old_status = record.status
+    document = evidence_document or (
+        record.evidence_document if keep_document else None
+    )
+    unchanged = (
+        record.pk
+        and record.status == status
+        and record.evidence == evidence
+        and record.not_applicable_reason == not_applicable_reason
+        and record.next_review == next_review
+        and record.evidence_document_id == (document.pk if document else None)
+    )
+    if unchanged:
+        return record
+    record.status = status
+    record.evidence = evidence
+    record.not_applicable_reason = not_applicable_reason
+    record.next_review = next_review
+    record.evidence_document = document
+    record.updated_by = user
+    record.updated_at = now
+    record.save()
+    UptakeChange.objects.create(
+        record=record,
+        recommendation=recommendation,
+        organisation=organisation,
+        changed_by=user,
+        changed_by_name=_name(user),
+        changed_at=now,
+        old_status=old_status,
+        new_status=status,
+        evidence=evidence,
+        not_applicable_reason=not_applicable_reason,
+        next_review=next_review,
+    )
+    return record
+
+
+def _name(user) -> str:
+    if user is None:
+        return "System"
+    return user.get_full_name() or user.get_username()
+
+
+# --- National figures --------------------------------------------------------------
+
+
+@dataclass
+class Uptake:
+    """National figures for one recommendation."""
+
+    applicable: int  # organisations of the types it applies to
+    responses: int
+    by_status: dict[str, int]
+
+    @property
+    def implemented(self) -> int:
+        return self.by_status.get(UptakeStatus.IMPLEMENTED, 0)
+
+    @property
+    def denominator(self) -> int:
+        """Organisations it applies to, less those that said it does not."""
+        return self.applicable - self.by_status.get(UptakeStatus.NOT_APPLICABLE, 0)
+
+    @property
+    def share_implemented(self) -> float | None:
+        if self.denominator <= 0:
+            return None
+        return self.implemented / self.denominator
+
+    @property
+    def enough_responses(self) -> bool:
+        return self.responses >= settings.UPTAKE_MIN_RESPONSES
+
+
+def national_uptake(recommendations) -> dict[int, Uptake]:
+    """Figures for each recommendation: two queries however many there are."""
+    recommendations = list(recommendations)
+    by_type = dict(
+        Organisation.objects.values_list("type").annotate(n=Count("pk")).order_by()
+    )
+    counts: dict[int, dict[str, int]] = {r.pk: {} for r in recommendations}
+    rows = (
+        UptakeRecord.objects.filter(recommendation__in=[r.pk for r in recommendations])
+        .values_list("recommendation_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for recommendation_id, status, n in rows:
+        counts[recommendation_id][status] = n
+    return {
+        r.pk: Uptake(
+            applicable=sum(by_type.get(t, 0) for t in r.applies_to),
+            responses=sum(counts[r.pk].values()),
+            by_status=counts[r.pk],
+        )
+        for r in recommendations
+    }
+
+
+def overdue_filter(today=None) -> Q:
+    """Recommendations past their first-response date (for a queryset of them)."""
+    return Q(response_due__lt=today or timezone.localdate())
