@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from wagtail.models import Locale
 
 from website.models import Membership, Organisation
 
@@ -54,8 +55,12 @@ def records_for(user) -> QuerySet[UptakeRecord]:
 
 
 def live_recommendations() -> QuerySet[Recommendation]:
-    """Recommendations of published, public packs, in pack then editor order."""
-    packs = QIPackPage.objects.live().public()
+    """Recommendations of published, public packs, in pack then editor order.
+
+    Only the default language's packs: a translation copies its recommendations,
+    but organisations answer each recommendation once.
+    """
+    packs = QIPackPage.objects.live().public().filter(locale=Locale.get_default())
     return (
         Recommendation.objects.filter(pack__in=packs)
         .select_related("pack")
@@ -109,25 +114,32 @@ def record_uptake(
     if evidence_document and evidence_document.organisation_id != organisation.pk:
         raise ValidationError("That evidence belongs to another organisation.")
 
-    record = (
-        UptakeRecord.objects.select_for_update()
-        .filter(recommendation=recommendation, organisation=organisation)
-        .first()
+    locked = UptakeRecord.objects.select_for_update().filter(
+        recommendation=recommendation, organisation=organisation
     )
-    now = timezone.now()
-    old_status = ""
+    document = evidence_document
+    record = locked.first()
     if record is None:
-        record = UptakeRecord(
-            recommendation=recommendation, organisation=organisation, created_at=now
-        )
-    else:
-        old_status = record.status
-    document = evidence_document or (
-        record.evidence_document if keep_document else None
-    )
+        # A first response. If someone else's first response commits while this
+        # one is being written, the unique constraint stops ours; it then waits
+        # for theirs and follows it as a change.
+        record = UptakeRecord(recommendation=recommendation, organisation=organisation)
+        try:
+            with transaction.atomic():
+                _fill(
+                    record, status, evidence, not_applicable_reason, next_review, user
+                )
+                record.evidence_document = document
+                record.save()
+        except IntegrityError:
+            record = locked.get()
+        else:
+            _history(record, "", user)
+            return record
+    if document is None and keep_document:
+        document = record.evidence_document
     unchanged = (
-        record.pk
-        and record.status == status
+        record.status == status
         and record.evidence == evidence
         and record.not_applicable_reason == not_applicable_reason
         and record.next_review == next_review
@@ -135,28 +147,39 @@ def record_uptake(
     )
     if unchanged:
         return record
+    old_status = record.status
+    _fill(record, status, evidence, not_applicable_reason, next_review, user)
+    record.evidence_document = document
+    record.save()
+    _history(record, old_status, user)
+    return record
+
+
+def _fill(record, status, evidence, not_applicable_reason, next_review, user) -> None:
     record.status = status
     record.evidence = evidence
     record.not_applicable_reason = not_applicable_reason
     record.next_review = next_review
-    record.evidence_document = document
     record.updated_by = user
-    record.updated_at = now
-    record.save()
+    record.updated_at = timezone.now()
+    if record._state.adding:
+        record.created_at = record.updated_at
+
+
+def _history(record: UptakeRecord, old_status: str, user) -> None:
     UptakeChange.objects.create(
         record=record,
-        recommendation=recommendation,
-        organisation=organisation,
+        recommendation_id=record.recommendation_id,
+        organisation_id=record.organisation_id,
         changed_by=user,
         changed_by_name=_name(user),
-        changed_at=now,
+        changed_at=record.updated_at,
         old_status=old_status,
-        new_status=status,
-        evidence=evidence,
-        not_applicable_reason=not_applicable_reason,
-        next_review=next_review,
+        new_status=record.status,
+        evidence=record.evidence,
+        not_applicable_reason=record.not_applicable_reason,
+        next_review=record.next_review,
     )
-    return record
 
 
 def _name(user) -> str:

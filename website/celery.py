@@ -30,6 +30,7 @@ app.conf.task_routes = {
     "bulletins.delete_unconfirmed_subscribers": {"queue": "periodic"},
     "bulletins.prune_deliveries": {"queue": "periodic"},
     "bulletins.poll_bounce_mailbox": {"queue": "periodic"},
+    "qipacks.send_uptake_reminders": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -77,6 +78,11 @@ app.conf.beat_schedule = {
     "review-reminders": {
         "task": "website.tasks.send_review_reminders_task",
         "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "periodic"},
+    },
+    "uptake-reminders": {
+        "task": "qipacks.send_uptake_reminders",
+        "schedule": crontab(hour=7, minute=15),
         "options": {"queue": "periodic"},
     },
 }

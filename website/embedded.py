@@ -223,7 +223,8 @@ class EmbeddedPostgres:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
             raise EmbeddedServiceError(
-                f"Embedded PostgreSQL did not start; its log ({self.log_file}) ends:\n"
+                f"Embedded PostgreSQL did not start ({exc}); its log "
+                f"({self.log_file}) ends:\n"
                 f"{tail}"
             ) from exc
         self._ensure_database()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
     FieldPanel,
@@ -13,7 +16,7 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     PageChooserPanel,
 )
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 
@@ -95,6 +98,61 @@ class QIPackPage(RoutablePageMixin, TaggedContentPage):
 
     class Meta:
         verbose_name = "QI pack"
+
+    def get_context(self, request, *args, **kwargs):
+        from .. import public
+
+        context = super().get_context(request, *args, **kwargs)
+        choice, sections = public.audience_choice(self, request.GET)
+        context.update(
+            {
+                "audience_choice": choice,
+                "materials": sections,
+                "qi_plan_groups": public.qi_plan_groups(self),
+                "recommendation_rows": public.recommendation_rows(self, request),
+                "downloads": list(self.downloads.select_related("document")),
+                "related_groups": public.related_groups(self),
+            }
+        )
+        return context
+
+    @path("")
+    def pack_view(self, request):
+        """The pack; ``?audience=<slug>`` shows one audience's material (400 if
+        the value is malformed, with the whole pack and a message)."""
+        context = self.get_context(request)
+        status = 200 if context["audience_choice"].is_valid else 400
+        return TemplateResponse(
+            request, self.get_template(request), context, status=status
+        )
+
+    @path("recommendations/<str:reference>/", name="recommendation")
+    def recommendation_view(self, request, reference):
+        """One recommendation at a stable address (its reference, lowercased)."""
+        from .. import public
+
+        recommendation = public.find_recommendation(self, reference)
+        if recommendation is None:
+            raise Http404("This pack has no recommendation with that reference.")
+        context = super().get_context(request)
+        row = public.recommendation_rows_for(self, [recommendation], request)[0]
+        qi_lead = public.is_qi_lead(getattr(request, "user", None))
+        context.update(
+            {
+                "row": row,
+                "recommendation": recommendation,
+                "is_qi_lead": qi_lead,
+                "canonical_url": public.recommendation_path(
+                    self.full_url or "", recommendation.reference
+                ),
+            }
+        )
+        response = TemplateResponse(request, "qipacks/recommendation.html", context)
+        # What a signed-in QI lead sees differs: never share it through a cache.
+        patch_vary_headers(response, ["Cookie"])
+        if qi_lead:
+            patch_cache_control(response, private=True)
+        return response
 
 
 class Recommendation(Orderable):

@@ -165,3 +165,75 @@ def test_a_person_sees_only_their_own_organisations_records(pack):
         mine.pk
     ]
     assert services.can_edit(lead, mine) and not services.can_edit(lead, theirs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_responses_at_once_both_land_in_the_history(pack):
+    """The second first response waits for the first, then follows it as a change."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    recommendation = RecommendationFactory(pack=pack, applies_to=["cdop"])
+    organisation = OrganisationFactory(type="cdop")
+    first_user, second_user = UserFactory(), UserFactory()
+    inserted, errors = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                services.record_uptake(
+                    recommendation=recommendation,
+                    organisation=organisation,
+                    user=first_user,
+                    status=UptakeStatus.PLANNED,
+                )
+                inserted.set()
+                time.sleep(1.5)  # still uncommitted while the second one arrives
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            inserted.wait(10)
+            services.record_uptake(
+                recommendation=recommendation,
+                organisation=organisation,
+                user=second_user,
+                status=UptakeStatus.IN_PROGRESS,
+            )
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    record = UptakeRecord.objects.get()
+    assert record.status == UptakeStatus.IN_PROGRESS
+    assert [
+        (c.old_status, c.new_status, c.changed_by_id)
+        for c in record.changes.order_by("changed_at", "pk")
+    ] == [
+        ("", "planned", first_user.pk),
+        ("planned", "in_progress", second_user.pk),
+    ]
+
+
+def test_a_translated_pack_does_not_repeat_its_recommendations(pack):
+    from wagtail.models import Locale
+
+    RecommendationFactory(pack=pack, applies_to=["cdop"])
+    polish = Locale.objects.get_or_create(language_code="pl")[0]
+    translation = pack.copy_for_translation(polish, copy_parents=True)
+    translation.save_revision().publish()
+    assert translation.recommendations.count() == 1
+    organisation = OrganisationFactory(type="cdop")
+    assert [r.pack_id for r in services.recommendations_for(organisation)] == [pack.pk]

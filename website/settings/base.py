@@ -108,9 +108,15 @@ AXES_COOLOFF_TIME = float(env.get("AXES_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The lock-out page in plain English ("paused for an hour"), never cached; 429.
+AXES_LOCKOUT_CALLABLE = "qipacks.otp.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 # The QI lead area's own login (password, then the second factor).
 LOGIN_URL = "qi:login"
 OTP_TOTP_ISSUER = "CDR learning platform"
+# Each wrong second-factor code doubles the wait before the next try (1 s, 2 s...).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 ROOT_URLCONF = "website.urls"
 WSGI_APPLICATION = "website.wsgi.application"

@@ -147,6 +147,21 @@ class Command(BaseCommand):
             password = "(set earlier; change it with manage.py changepassword)"  # noqa: S105
         return username, password
 
+    def _qi_lead_lines(self, url) -> list[str]:
+        """The demo QI leads' logins for /qi/ (password, app key, backup codes)."""
+        from qipacks.demo import demo_logins
+
+        lines = []
+        for login in demo_logins():
+            lines += [
+                f"  QI lead   {url}/qi/login/  (user: {login['username']}  password: "
+                f"{login['password']})  at {login['organisation']}",
+                f"            authenticator key: {login['totp_key']}",
+                "            backup codes (each works once): "
+                + (", ".join(login["backup_codes"]) or "none left"),
+            ]
+        return lines
+
     def _banner(self, host, port, credentials):
         username, password = credentials
         url = f"http://{host}:{port}"
@@ -159,6 +174,7 @@ class Command(BaseCommand):
                         f"  site      {url}/",
                         f"  admin     {url}/admin/  (user: {username}  password: "
                         f"{password})",
+                        *self._qi_lead_lines(url),
                         f"  health    {url}/healthz",
                         f"  emails    {embedded.var_dir() / 'mail'}/ (one .eml each)"
                         if "EmlFileBackend" in settings.EMAIL_BACKEND

@@ -17,14 +17,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from bulletins.demo import seed_distribution
         from learning.demo import load_learning_demo
+        from qipacks.demo import load_qipacks_demo
 
         with transaction.atomic():
             home = load_demo_content()
             learning = load_learning_demo(home)
+            qipacks = load_qipacks_demo(home)
             seed_distribution()
             _let_moderators_send_email()
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
+            ensure_header_link("QI packs", qipacks["qi-packs"], 30)
             ensure_header_url("Email updates", "/subscribe/", 95)
             ensure_featured(
                 home,
@@ -40,13 +43,25 @@ class Command(BaseCommand):
             )
 
 
+# What the programme team (the Moderators group) may do besides reviewing pages.
+MODERATOR_PERMISSIONS = [
+    ("bulletins", "add_send"),  # send bulletins and safety messages
+    ("qipacks", "view_uptakerecord"),  # national uptake dashboards and evidence
+    ("qipacks", "add_dataqualityimport"),  # import data-quality reports
+    ("qipacks", "view_dataqualityimport"),
+    ("qipacks", "view_dataqualityaccess"),  # who looked at which report
+]
+
+
 def _let_moderators_send_email() -> None:
-    """Reviewers (the Moderators group) may send bulletins and safety messages."""
+    """The Moderators group may send email and see the QI and data-quality figures."""
     from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
 
     group = Group.objects.filter(name="Moderators").first()
-    permission = Permission.objects.filter(
-        content_type__app_label="bulletins", codename="add_send"
-    ).first()
-    if group and permission:
-        group.permissions.add(permission)
+    if group is None:
+        return
+    wanted = Q()
+    for app_label, codename in MODERATOR_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    group.permissions.add(*Permission.objects.filter(wanted))
