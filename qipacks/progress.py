@@ -19,16 +19,27 @@ Due and overdue, as the QI lead area shows them:
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from html import escape
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.template.defaultfilters import truncatewords
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.safestring import mark_safe
 
 from website.models import Organisation
 
-from .models import QIPackPage, Recommendation, UptakeRecord, UptakeStatus
+from .models import (
+    QIPackPage,
+    Recommendation,
+    UptakeRecord,
+    UptakeStatus,
+    UptakeTally,
+)
 from .services import recommendations_for
 
 NO_RESPONSE = "no_response"
@@ -44,6 +55,22 @@ STATUS_ORDER = [
     NO_RESPONSE,
 ]
 STATUS_LABELS = {**dict(UptakeStatus.choices), NO_RESPONSE: NO_RESPONSE_LABEL}
+STATUSES = [s.value for s in UptakeStatus]
+
+
+# The tag colour for each status (as ``includes/status_tag.html``).
+STATUS_COLOURS = {
+    UptakeStatus.IMPLEMENTED: "green",
+    UptakeStatus.IN_PROGRESS: "blue",
+    UptakeStatus.PLANNED: "purple",
+    UptakeStatus.NOT_STARTED: "grey",
+    UptakeStatus.NOT_APPLICABLE: "white",
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_display(day: datetime.date) -> str:
+    return date_format(day, "j M Y")
 
 
 def status_label(status: str | None) -> str:
@@ -52,41 +79,93 @@ def status_label(status: str | None) -> str:
 
 # --- The to-do list ----------------------------------------------------------------
 
+TODO_FIELDS = (
+    "pk",
+    "pack_id",
+    "sort_order",
+    "reference",
+    "text",
+    "applies_to",
+    "priority",
+    "response_due",
+)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What the to-do page needs of a record (``todo(details=False)``)."""
+
+    status: str
+    next_review: datetime.date | None
+
 
 @dataclass
 class TodoItem:
-    """One recommendation, the organisation's record for it (if any), and markers."""
+    """One recommendation, the organisation's record for it (if any), and markers.
+
+    The markers are worked out once per item (``cached_property``): the page
+    and its summary ask for each several times.
+    """
 
     recommendation: Recommendation
-    record: UptakeRecord | None
+    record: UptakeRecord | RecordSummary | None
     today: datetime.date
+    url: str = ""  # the page to update it, set by the view
 
-    @property
+    @functools.cached_property
     def status(self) -> str | None:
         return self.record.status if self.record else None
 
-    @property
+    # The to-do table's row, as HTML built (and escaped) once in Python: the page
+    # lists every recommendation (hundreds), and template variables, filters and
+    # includes per value cost more than everything else on the page.
+
+    def row_html(self) -> str:
+        recommendation = self.recommendation
+        due = recommendation.response_due
+        markers = ""
+        if self.overdue:
+            markers = '<strong class="nhsuk-tag nhsuk-tag--red">Overdue</strong>'
+        elif self.due_soon:
+            markers = '<strong class="nhsuk-tag nhsuk-tag--orange">Due soon</strong>'
+        if self.review_passed:
+            markers += (
+                ' <strong class="nhsuk-tag nhsuk-tag--yellow">Review date passed'
+                "</strong>"
+            )
+        return ROW_HTML.format(
+            url=escape(self.url),
+            reference=escape(str(recommendation.reference)),
+            text=escape(truncatewords(recommendation.text, 30)),
+            due_iso=due.isoformat(),
+            due=escape(_date_display(due)),
+            markers=markers,
+            colour=STATUS_COLOURS.get(self.status, "white"),
+            status=escape(str(self.status_label)),
+        )
+
+    @functools.cached_property
     def status_label(self) -> str:
         return status_label(self.status)
 
-    @property
+    @functools.cached_property
     def awaiting_first_response(self) -> bool:
         return self.status in WAITING
 
-    @property
+    @functools.cached_property
     def overdue(self) -> bool:
         return (
             self.awaiting_first_response
             and self.recommendation.response_due < self.today
         )
 
-    @property
+    @functools.cached_property
     def due_soon(self) -> bool:
         window = datetime.timedelta(days=settings.UPTAKE_REMINDER_DAYS_BEFORE)
         due = self.recommendation.response_due
         return self.awaiting_first_response and self.today <= due <= self.today + window
 
-    @property
+    @functools.cached_property
     def review_passed(self) -> bool:
         return bool(
             self.status in REVIEWABLE
@@ -95,39 +174,85 @@ class TodoItem:
         )
 
 
+# One row of the to-do table (``row_html``); every value put in is escaped.
+ROW_HTML = (
+    '<tr role="row" class="nhsuk-table__row">'
+    '<td role="cell" class="nhsuk-table__cell"><span '
+    'class="nhsuk-table-responsive__heading" aria-hidden="true">Recommendation '
+    '</span><a href="{url}"><strong>{reference}</strong><span '
+    'class="nhsuk-u-visually-hidden">:</span> {text}</a></td>'
+    '<td role="cell" class="nhsuk-table__cell"><span '
+    'class="nhsuk-table-responsive__heading" aria-hidden="true">First response due '
+    '</span><time datetime="{due_iso}">{due}</time> {markers}</td>'
+    '<td role="cell" class="nhsuk-table__cell"><span '
+    'class="nhsuk-table-responsive__heading" aria-hidden="true">Your response '
+    '</span><strong class="nhsuk-tag nhsuk-tag--{colour}">{status}</strong></td>'
+    "</tr>\n"
+)
+
+
 @dataclass
 class PackTodo:
     pack: QIPackPage
     items: list[TodoItem] = field(default_factory=list)
 
     @property
+    def rows_html(self) -> str:
+        """The pack's table rows (one template variable, not three per row)."""
+        return mark_safe(  # noqa: S308 - each value escaped in row_html
+            "".join(item.row_html() for item in self.items)
+        )
+
+    @property
     def overdue(self) -> int:
         return sum(item.overdue for item in self.items)
 
 
-def todo(organisation: Organisation, today=None) -> list[PackTodo]:
+def todo(
+    organisation: Organisation, today=None, *, details: bool = True
+) -> list[PackTodo]:
     """Every live recommendation for the organisation's type, grouped by pack.
 
-    Two queries however many recommendations there are.
+    Three queries however many recommendations there are. Each pack is loaded
+    once (its title), not once per recommendation. With ``details=False`` (the
+    to-do page) records carry only what the list shows (status, review date);
+    the export asks for who changed them and their evidence document too.
     """
     today = today or timezone.localdate()
-    recommendations = list(recommendations_for(organisation))
-    records = {
-        record.recommendation_id: record
-        for record in UptakeRecord.objects.filter(
-            organisation=organisation,
-            recommendation_id__in=[r.pk for r in recommendations],
-        ).select_related("updated_by", "evidence_document")
+    recommendations = list(
+        recommendations_for(organisation).select_related(None).only(*TODO_FIELDS)
+    )
+    packs = {
+        pack.pk: pack
+        for pack in QIPackPage.objects.filter(
+            pk__in={r.pack_id for r in recommendations}
+        ).only("title")
     }
-    packs: dict[int, PackTodo] = {}
+    records_query = UptakeRecord.objects.filter(
+        organisation=organisation,
+        recommendation_id__in=[r.pk for r in recommendations],
+    )
+    if details:
+        records_query = records_query.select_related("updated_by", "evidence_document")
+        records = {record.recommendation_id: record for record in records_query}
+    else:
+        records = {
+            rec_id: RecordSummary(status, next_review)
+            for rec_id, status, next_review in records_query.values_list(
+                "recommendation_id", "status", "next_review"
+            )
+        }
+    groups: dict[int, PackTodo] = {}
     for recommendation in recommendations:
-        group = packs.setdefault(
-            recommendation.pack_id, PackTodo(pack=recommendation.pack)
-        )
+        pack = packs[recommendation.pack_id]
+        recommendation.pack = pack
+        group = groups.get(recommendation.pack_id)
+        if group is None:
+            group = groups[recommendation.pack_id] = PackTodo(pack=pack)
         group.items.append(
             TodoItem(recommendation, records.get(recommendation.pk), today)
         )
-    return list(packs.values())
+    return list(groups.values())
 
 
 def summary(groups: list[PackTodo]) -> dict[str, int]:
@@ -208,7 +333,7 @@ class PackProgress:
 def progress(organisation: Organisation) -> list[PackProgress]:
     """Per pack: the organisation's responses, its region's and the nation's.
 
-    Three queries however many recommendations or organisations there are. The
+    Four queries however many recommendations or organisations there are. The
     regional and national figures count every organisation of the types each
     recommendation applies to (this one included).
     """
@@ -220,18 +345,32 @@ def progress(organisation: Organisation) -> list[PackProgress]:
         .order_by()
     ):
         organisations[type_][region] = n
-    rows = (
-        UptakeRecord.objects.filter(
-            recommendation_id__in=[r.pk for r in recommendations]
-        )
-        .values_list("recommendation_id", "status")
+    rec_ids = [r.pk for r in recommendations]
+    # National and regional counts from the tally (a few dozen rows per
+    # recommendation), the organisation's own from its records (an index scan).
+    tallies = (
+        UptakeTally.objects.filter(recommendation_id__in=rec_ids)
+        .values("recommendation_id")
         .annotate(
-            n=Count("pk"),
-            n_region=Count("pk", filter=Q(organisation__region=organisation.region)),
-            n_own=Count("pk", filter=Q(organisation=organisation)),
+            **{f"n_{s}": Sum(s) for s in STATUSES},
+            **{
+                f"r_{s}": Sum(s, filter=Q(region=organisation.region)) for s in STATUSES
+            },
         )
         .order_by()
     )
+    own = (
+        UptakeRecord.objects.filter(
+            organisation=organisation, recommendation_id__in=rec_ids
+        )
+        .values_list("recommendation_id", "status")
+        .order_by()
+    )
+    rows = [
+        (row["recommendation_id"], s, row[f"n_{s}"] or 0, row[f"r_{s}"] or 0, 0)
+        for row in tallies
+        for s in STATUSES
+    ] + [(rec_id, status, 0, 0, 1) for rec_id, status in own]
     pack_of = {r.pk: r.pack_id for r in recommendations}
     packs: dict[int, PackProgress] = {}
     for recommendation in recommendations:

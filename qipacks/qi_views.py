@@ -260,7 +260,15 @@ def home(request):
 @require_GET
 def todo(request, code: str):
     organisation = _organisation(request, code)
-    groups = progress.todo(organisation)
+    groups = progress.todo(organisation, details=False)
+    # One reverse() for the whole list, not one per recommendation.
+    placeholder = str(2**31 - 1)
+    head, _, tail = reverse(
+        "qi:recommendation", args=[organisation.code, placeholder]
+    ).rpartition(placeholder)
+    for group in groups:
+        for item in group.items:
+            item.url = f"{head}{item.recommendation.pk}{tail}"
     return render(
         request,
         T + "todo.html",

@@ -32,13 +32,23 @@ from website.models import Organisation
 
 from . import services
 from .charts import NO_RESPONSE
-from .models import QIPackPage, Recommendation, UptakeChange, UptakeRecord
+from .models import (
+    QIPackPage,
+    Recommendation,
+    UptakeChange,
+    UptakeMonthly,
+    UptakeRecord,
+    UptakeTally,
+)
 from .models import UptakeStatus as S
 
 ORG = Organisation._meta.db_table
 REC = Recommendation._meta.db_table
 RECORD = UptakeRecord._meta.db_table
 CHANGE = UptakeChange._meta.db_table
+TALLY = UptakeTally._meta.db_table
+MONTHLY = UptakeMonthly._meta.db_table
+STATUSES = [s.value for s in S]
 
 REGIONS = dict(Organisation.Region.choices)
 TYPES = dict(Organisation.Type.choices)
@@ -66,14 +76,14 @@ class Filters:
     def is_empty(self) -> bool:
         return not (self.pack or self.region or self.type)
 
-    def org_sql(self, alias: str = "o") -> tuple[str, list]:
+    def org_sql(self, alias: str = "o", type_column: str = "type") -> tuple[str, list]:
         """SQL conditions (with a leading AND) on the organisation, and params."""
         sql, params = "", []
         if self.region:
             sql += f" AND {alias}.region = %s"
             params.append(self.region)
         if self.type:
-            sql += f" AND {alias}.type = %s"
+            sql += f" AND {alias}.{type_column} = %s"
             params.append(self.type)
         return sql, params
 
@@ -219,20 +229,36 @@ def applicable(
 def _record_counts(
     rec_ids: list[int], filters: Filters, group_by: str = ""
 ) -> list[tuple]:
-    """(recommendation id, [group columns,] status, n) for applicable records."""
+    """(recommendation id, [group columns,] status, n) for applicable records.
+
+    Read from the tally (``UptakeTally``: one row per recommendation, region and
+    type, a column per status), not the records: a few thousand rows, not
+    hundreds of thousands. ``group_by`` names tally columns (``t.region``...).
+    Statuses nobody has are left out, as a ``GROUP BY`` over records would.
+    """
     if not rec_ids:
         return []
-    org_sql, org_params = filters.org_sql()
+    org_sql, org_params = filters.org_sql("t", "organisation_type")
     extra = f", {group_by}" if group_by else ""
+    sums = ", ".join(f"sum(t.{s})" for s in STATUSES)
     sql = (
-        f"SELECT u.recommendation_id{extra}, u.status, count(*) "  # noqa: S608
-        f"FROM {RECORD} u "
-        f"JOIN {ORG} o ON o.id = u.organisation_id "
-        f"JOIN {REC} r ON r.id = u.recommendation_id "
-        f"WHERE u.recommendation_id = ANY(%s) AND o.type = ANY(r.applies_to)"
-        f"{org_sql} GROUP BY u.recommendation_id{extra}, u.status"
+        f"SELECT t.recommendation_id{extra}, {sums} "  # noqa: S608
+        f"FROM {TALLY} t "
+        f"JOIN unnest(%s::bigint[]) AS wanted (id) ON wanted.id = t.recommendation_id "
+        f"JOIN {REC} r ON r.id = t.recommendation_id "
+        f"WHERE t.organisation_type = ANY(r.applies_to)"
+        f"{org_sql} GROUP BY t.recommendation_id{extra}"
     )
-    return _fetch(sql, [rec_ids, *org_params])
+    width = len(STATUSES)
+    rows = []
+    for row in _fetch(sql, [rec_ids, *org_params]):
+        keys, counts = row[:-width], row[-width:]
+        rows.extend(
+            (*keys, status, int(n))
+            for status, n in zip(STATUSES, counts, strict=True)
+            if n
+        )
+    return rows
 
 
 # --- Summaries ------------------------------------------------------------------------
@@ -289,7 +315,7 @@ def recommendation_breakdowns(
         if org_type in types:
             regions[org_region].applicable += n
             types[org_type].applicable += n
-    rows = _record_counts([rec.pk], filters, group_by="o.region, o.type")
+    rows = _record_counts([rec.pk], filters, group_by="t.region, t.organisation_type")
     for _, org_region, org_type, status, n in rows:
         for row in (regions[org_region], types[org_type]):
             row.by_status[status] = row.by_status.get(status, 0) + n
@@ -392,6 +418,16 @@ def _month_starts(today: datetime.date, months: int) -> list[datetime.date]:
     return starts[::-1]
 
 
+def _whole_packs(recs: list[Rec], filters: Filters) -> bool:
+    """Whether ``recs`` is every recommendation of their packs (that applies to
+    the type filtered to): then per-pack roll-ups give exactly their figures."""
+    packs = {r.pack_id for r in recs}
+    everything = Recommendation.objects.filter(pack_id__in=packs)
+    if filters.type:
+        everything = everything.filter(applies_to__contains=[filters.type])
+    return set(everything.values_list("pk", flat=True)) == {r.pk for r in recs}
+
+
 def trend(
     recs: list[Rec],
     filters: Filters = NO_FILTERS,
@@ -402,11 +438,16 @@ def trend(
     """Share implemented at the end of each of the last ``months`` months (the
     current month: so far), nationally and per region, from the history.
 
-    One query. Each history row carries its old and new status, so a change
-    *into* "implemented" adds one and a change *out of* it takes one away; the
-    count at a month's end is the running total (a window ``SUM``) of those
-    changes up to then. "Not applicable" is counted the same way for the
-    denominator. Organisations are counted as they are now (type and region).
+    Each history row carries its old and new status, so a change *into*
+    "implemented" adds one and a change *out of* it takes one away; the count at
+    a month's end is the running total (a window ``SUM``) of those changes up to
+    then. "Not applicable" is counted the same way for the denominator.
+    Organisations are counted as they are now (type and region).
+
+    Two small queries when ``recs`` is every live recommendation of their packs
+    (for the type filtered to), as the views pass: the changes come summed per
+    pack, region, type and month from ``UptakeMonthly``. Otherwise (a hand-picked
+    list) one query over the history itself, with the same result.
     """
     today = today or timezone.localdate()
     starts = _month_starts(today, months)
@@ -419,9 +460,21 @@ def trend(
         return empty
     first = starts[0]
     after = (starts[-1] + datetime.timedelta(days=32)).replace(day=1)
-    org_sql, org_params = filters.org_sql()
-    sql = f"""
-        WITH deltas AS (
+    if _whole_packs(recs, filters):
+        org_sql, org_params = filters.org_sql("m", "organisation_type")
+        deltas = f"""
+            SELECT GREATEST(m.month, %s::date) AS month, m.region,
+                sum(m.implemented) AS implemented,
+                sum(m.not_applicable) AS not_applicable
+            FROM {MONTHLY} m
+            WHERE m.pack_id = ANY(%s) AND m.month < %s::date{org_sql}
+            GROUP BY 1, 2
+        """  # noqa: S608 - table names from models; values are parameters
+        params = [first, sorted({r.pack_id for r in recs}), after, *org_params]
+    else:
+        org_sql, org_params = filters.org_sql()
+        tz = settings.TIME_ZONE
+        deltas = f"""
             SELECT
                 GREATEST(
                     date_trunc('month', c.changed_at AT TIME ZONE %s)::date, %s::date
@@ -441,7 +494,10 @@ def trend(
                    OR c.old_status IN ('implemented', 'not_applicable'))
               AND o.type = ANY(r.applies_to){org_sql}
             GROUP BY 1, 2
-        ),
+        """  # noqa: S608 - table names from models; values are parameters
+        params = [tz, first, [r.pk for r in recs], after, tz, *org_params]
+    sql = f"""
+        WITH deltas AS ({deltas}),
         months AS (
             SELECT generate_series(%s::date, %s::date, interval '1 month')::date
                 AS month
@@ -454,12 +510,8 @@ def trend(
         CROSS JOIN regions g
         LEFT JOIN deltas d ON d.month = m.month AND d.region = g.region
         WINDOW w AS (PARTITION BY g.region ORDER BY m.month)
-    """  # noqa: S608 - table names from models; values are parameters
-    tz = settings.TIME_ZONE
-    rows = _fetch(
-        sql,
-        [tz, first, [r.pk for r in recs], after, tz, *org_params, first, starts[-1]],
-    )
+    """  # noqa: S608 - the parts above
+    rows = _fetch(sql, [*params, first, starts[-1]])
     cumulative = {(month, region): (i, na) for month, region, i, na in rows}
     applicable_by_region = {
         code: sum(applicable(rec, counts, region=code) for rec in recs)

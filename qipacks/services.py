@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from wagtail.models import Locale
 
@@ -25,6 +25,7 @@ from .models import (
     UptakeChange,
     UptakeRecord,
     UptakeStatus,
+    UptakeTally,
 )
 
 RESPONDED = [s.value for s in UptakeStatus]
@@ -220,20 +221,26 @@ class Uptake:
 
 
 def national_uptake(recommendations) -> dict[int, Uptake]:
-    """Figures for each recommendation: two queries however many there are."""
+    """Figures for each recommendation: two queries however many there are.
+
+    The counts come from the tally (``UptakeTally``, kept exact by triggers), a
+    few dozen rows per recommendation, not from every record.
+    """
     recommendations = list(recommendations)
     by_type = dict(
         Organisation.objects.values_list("type").annotate(n=Count("pk")).order_by()
     )
     counts: dict[int, dict[str, int]] = {r.pk: {} for r in recommendations}
     rows = (
-        UptakeRecord.objects.filter(recommendation__in=[r.pk for r in recommendations])
-        .values_list("recommendation_id", "status")
-        .annotate(n=Count("pk"))
+        UptakeTally.objects.filter(recommendation__in=[r.pk for r in recommendations])
+        .values("recommendation_id")
+        .annotate(**{status: Sum(status) for status in RESPONDED})
         .order_by()
     )
-    for recommendation_id, status, n in rows:
-        counts[recommendation_id][status] = n
+    for row in rows:
+        for status in RESPONDED:
+            if row[status]:
+                counts[row["recommendation_id"]][status] = row[status]
     return {
         r.pk: Uptake(
             applicable=sum(by_type.get(t, 0) for t in r.applies_to),

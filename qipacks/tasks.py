@@ -19,3 +19,12 @@ def send_uptake_reminders_task(today: str | None = None) -> None:
     from . import reminders
 
     reminders.send_uptake_reminders(dt.date.fromisoformat(today) if today else None)
+
+
+@shared_task(name="qipacks.reconcile_uptake_rollups", ignore_result=True)
+def reconcile_uptake_rollups_task() -> dict:
+    """Nightly: rebuild the uptake roll-ups from the records and history, logging
+    (as a warning) anything the triggers had let drift."""
+    from . import rollups
+
+    return rollups.reconcile()

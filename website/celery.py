@@ -31,6 +31,7 @@ app.conf.task_routes = {
     "bulletins.prune_deliveries": {"queue": "periodic"},
     "bulletins.poll_bounce_mailbox": {"queue": "periodic"},
     "qipacks.send_uptake_reminders": {"queue": "periodic"},
+    "qipacks.reconcile_uptake_rollups": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -83,6 +84,11 @@ app.conf.beat_schedule = {
     "uptake-reminders": {
         "task": "qipacks.send_uptake_reminders",
         "schedule": crontab(hour=7, minute=15),
+        "options": {"queue": "periodic"},
+    },
+    "uptake-rollups": {
+        "task": "qipacks.reconcile_uptake_rollups",
+        "schedule": crontab(hour=2, minute=40),
         "options": {"queue": "periodic"},
     },
 }

@@ -14,6 +14,7 @@ from .pages import (
     QIPackRelated,
     Recommendation,
 )
+from .rollups import UptakeMonthly, UptakeTally
 from .uptake import (
     EvidenceDocument,
     UptakeChange,
@@ -35,7 +36,9 @@ __all__ = [
     "QIPackRelated",
     "Recommendation",
     "UptakeChange",
+    "UptakeMonthly",
     "UptakeRecord",
     "UptakeReminder",
     "UptakeStatus",
+    "UptakeTally",
 ]

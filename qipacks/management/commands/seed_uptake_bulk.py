@@ -8,6 +8,9 @@ the one before's ``new_status``, the last the record's status). Records and
 history are generated inside PostgreSQL (``generate_subscripts``, ``random()``
 with ``setseed``), so half a million records take seconds, not minutes.
 
+The roll-ups the dashboards read (``UptakeTally``, ``UptakeMonthly``) follow by
+themselves: PostgreSQL triggers sum each INSERT and DELETE statement once.
+
 Rerunning replaces what an earlier run made (organisations whose code starts
 with ``--prefix``, packs whose slug starts with ``bulk-pack-``); nothing else is
 touched.
@@ -28,7 +31,9 @@ from qipacks.models import (
     QIPackPage,
     Recommendation,
     UptakeChange,
+    UptakeMonthly,
     UptakeRecord,
+    UptakeTally,
 )
 from website.models import HomePage, Organisation
 
@@ -247,7 +252,8 @@ def seed(
         changes = cursor.rowcount
         cursor.execute(
             f"ANALYZE {UptakeRecord._meta.db_table}, {UptakeChange._meta.db_table}, "
-            f"{Organisation._meta.db_table}, {Recommendation._meta.db_table}"
+            f"{Organisation._meta.db_table}, {Recommendation._meta.db_table}, "
+            f"{UptakeTally._meta.db_table}, {UptakeMonthly._meta.db_table}"
         )
     return {
         "organisations": len(orgs),
