@@ -20,26 +20,11 @@ from tests.qipacks.qi_helpers import (
     PASSWORD,
     PDF,
     add_app,
-    evidence_files,
-    make_world,
     private_files,
-    remove_new_evidence_files,
     verified_client,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _tidy_private_files():
-    before = evidence_files()
-    yield
-    remove_new_evidence_files(before)
-
-
-@pytest.fixture
-def world():
-    return make_world()
 
 
 def snapshot():

@@ -20,27 +20,12 @@ from tests.qipacks.qi_helpers import (
     PASSWORD,
     add_app,
     code_for,
-    evidence_files,
-    make_world,
-    remove_new_evidence_files,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _tidy_private_files():
-    before = evidence_files()
-    yield
-    remove_new_evidence_files(before)
-
-
 LOGIN = "/qi/login/"
-
-
-@pytest.fixture
-def world():
-    return make_world()
 
 
 def sign_in_with_password(client, username, password=PASSWORD, next_=""):
