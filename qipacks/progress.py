@@ -40,7 +40,7 @@ from .models import (
     UptakeStatus,
     UptakeTally,
 )
-from .services import recommendations_for
+from .services import Uptake, recommendations_for
 
 NO_RESPONSE = "no_response"
 NO_RESPONSE_LABEL = "No response yet"
@@ -270,36 +270,8 @@ def summary(groups: list[PackTodo]) -> dict[str, int]:
 # --- Progress against the national and regional figures -----------------------------
 
 
-@dataclass
-class Figures:
+class Figures(Uptake):
     """Responses to a set of recommendations by a set of organisations."""
-
-    applicable: int = 0  # organisation x recommendation pairs expected to respond
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def responses(self) -> int:
-        return sum(self.by_status.values())
-
-    @property
-    def implemented(self) -> int:
-        return self.by_status.get(UptakeStatus.IMPLEMENTED, 0)
-
-    @property
-    def denominator(self) -> int:
-        """Expected responses, less those saying it does not apply to them."""
-        return self.applicable - self.by_status.get(UptakeStatus.NOT_APPLICABLE, 0)
-
-    @property
-    def share_implemented(self) -> float | None:
-        if self.denominator <= 0:
-            return None
-        return 100 * self.implemented / self.denominator
-
-    @property
-    def enough_responses(self) -> bool:
-        """Whether there are enough responses to show without identifying anyone."""
-        return self.responses >= settings.UPTAKE_MIN_RESPONSES
 
     def rows(self) -> list[tuple[str, str, int, float | None]]:
         """(status, label, count, share of applicable) in reading order."""
@@ -393,4 +365,5 @@ def progress(organisation: Organisation) -> list[PackProgress]:
         ):
             if count:
                 figures.by_status[status] = figures.by_status.get(status, 0) + count
+                figures.responses += count
     return list(packs.values())

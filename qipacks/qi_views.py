@@ -495,16 +495,16 @@ def progress_view(request, code: str):
     for entry in packs:
         entry.chart = charts.bar_chart(
             [
-                charts.BarRow(organisation.name, entry.own.share_implemented),
+                charts.BarRow(organisation.name, entry.own.percent_implemented),
                 charts.BarRow(
                     f"{organisation.get_region_display()} (region)",
-                    entry.region.share_implemented
+                    entry.region.percent_implemented
                     if entry.region.enough_responses
                     else None,
                 ),
                 charts.BarRow(
                     "England",
-                    entry.national.share_implemented
+                    entry.national.percent_implemented
                     if entry.national.enough_responses
                     else None,
                 ),

@@ -138,11 +138,6 @@ class Breakdown(services.Uptake):
         counts = self.counts
         return [counts[s] for s in STATUS_ORDER]
 
-    @property
-    def percent_implemented(self) -> float | None:
-        share = self.share_implemented
-        return None if share is None else round(100 * share, 1)
-
     def add(self, other: Breakdown) -> None:
         self.applicable += other.applicable
         self.responses += other.responses

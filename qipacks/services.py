@@ -7,7 +7,7 @@ not the form, decides which organisation's records a person may touch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -194,11 +194,15 @@ def _name(user) -> str:
 
 @dataclass
 class Uptake:
-    """National figures for one recommendation."""
+    """Responses to a recommendation (or a set of them) by a set of organisations.
 
-    applicable: int  # organisations of the types it applies to
-    responses: int
-    by_status: dict[str, int]
+    Used for the national figure on pack pages, the rows of the staff dashboards
+    (``reports.Breakdown``) and a QI lead's progress (``progress.Figures``).
+    """
+
+    applicable: int = 0  # organisations (or pairs) expected to respond
+    responses: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
 
     @property
     def implemented(self) -> int:
@@ -214,6 +218,11 @@ class Uptake:
         if self.denominator <= 0:
             return None
         return self.implemented / self.denominator
+
+    @property
+    def percent_implemented(self) -> float | None:
+        share = self.share_implemented
+        return None if share is None else round(100 * share, 1)
 
     @property
     def enough_responses(self) -> bool:

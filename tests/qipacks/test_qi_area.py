@@ -384,11 +384,11 @@ def test_progress_against_region_and_nation(lead, world, settings):
     assert response.status_code == HTTPStatus.OK
     sleep = next(p for p in response.context["packs"] if p.pack == world.sleep)
     # CDOP A: 1 of its 2 implemented.
-    assert sleep.own.share_implemented == 50
+    assert sleep.own.percent_implemented == 50
     # London (CDOPs A, B, D; no London ICB): R1 x3 + R2 x3 = 6; A, B implemented R1.
     assert sleep.region.applicable == 6
     assert sleep.region.implemented == 2
-    assert round(sleep.region.share_implemented) == 33
+    assert round(sleep.region.percent_implemented) == 33
     # England: R1 applies to 4 CDOPs + 1 ICB, R2 to 4 CDOPs = 9; implemented A, B,
     # E (twice) and C.
     assert sleep.national.applicable == 9
