@@ -79,19 +79,8 @@ def status_label(status: str | None) -> str:
 
 # --- The to-do list ----------------------------------------------------------------
 
-TODO_FIELDS = (
-    "pk",
-    "pack_id",
-    "sort_order",
-    "reference",
-    "text",
-    "applies_to",
-    "priority",
-    "response_due",
-)
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordSummary:
     """What the to-do page needs of a record (``todo(details=False)``)."""
 
@@ -99,30 +88,66 @@ class RecordSummary:
     next_review: datetime.date | None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class RecommendationSummary:
+    """What the to-do page needs of a recommendation (``todo(details=False)``):
+    a row of values, not a model instance (a page lists hundreds)."""
+
+    pk: int
+    pack_id: int
+    reference: str
+    text: str
+    response_due: datetime.date
+
+
 class TodoItem:
     """One recommendation, the organisation's record for it (if any), and markers.
 
-    The markers are worked out once per item (``cached_property``): the page
-    and its summary ask for each several times.
+    The markers are worked out once, when the item is made: the page and its
+    summary ask for each several times, for hundreds of items.
     """
 
-    recommendation: Recommendation
-    record: UptakeRecord | RecordSummary | None
-    today: datetime.date
-    url: str = ""  # the page to update it, set by the view
+    __slots__ = (
+        "recommendation",
+        "record",
+        "url",
+        "status",
+        "awaiting_first_response",
+        "overdue",
+        "due_soon",
+        "review_passed",
+    )
 
-    @functools.cached_property
-    def status(self) -> str | None:
-        return self.record.status if self.record else None
+    def __init__(
+        self,
+        recommendation: Recommendation | RecommendationSummary,
+        record: UptakeRecord | RecordSummary | None,
+        today: datetime.date,
+        soon: datetime.date | None = None,
+    ):
+        self.recommendation = recommendation
+        self.record = record
+        self.url = ""  # the page to update it, set by the view
+        status = self.status = record.status if record else None
+        waiting = self.awaiting_first_response = status in WAITING
+        due = recommendation.response_due
+        if soon is None:
+            soon = today + datetime.timedelta(days=settings.UPTAKE_REMINDER_DAYS_BEFORE)
+        self.overdue = waiting and due < today
+        self.due_soon = waiting and today <= due <= soon
+        self.review_passed = bool(
+            status in REVIEWABLE and record.next_review and record.next_review < today
+        )
 
-    # The to-do table's row, as HTML built (and escaped) once in Python: the page
-    # lists every recommendation (hundreds), and template variables, filters and
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    # The to-do table's row, as HTML built (and escaped) in Python: the page lists
+    # every recommendation (hundreds), and template variables, filters and
     # includes per value cost more than everything else on the page.
-
     def row_html(self) -> str:
         recommendation = self.recommendation
-        due = recommendation.response_due
         markers = ""
         if self.overdue:
             markers = '<strong class="nhsuk-tag nhsuk-tag--red">Overdue</strong>'
@@ -135,43 +160,36 @@ class TodoItem:
             )
         return ROW_HTML.format(
             url=escape(self.url),
-            reference=escape(str(recommendation.reference)),
-            text=escape(truncatewords(recommendation.text, 30)),
-            due_iso=due.isoformat(),
-            due=escape(_date_display(due)),
+            heading=_row_heading(recommendation.reference, recommendation.text),
+            due=_due_html(recommendation.response_due),
             markers=markers,
-            colour=STATUS_COLOURS.get(self.status, "white"),
-            status=escape(str(self.status_label)),
+            status=_status_tag(self.status),
         )
 
-    @functools.cached_property
-    def status_label(self) -> str:
-        return status_label(self.status)
 
-    @functools.cached_property
-    def awaiting_first_response(self) -> bool:
-        return self.status in WAITING
+# The parts of a row that depend only on the recommendation, escaped once per
+# process rather than once per row per request (bounded: a few thousand).
+@functools.lru_cache(maxsize=4096)
+def _row_heading(reference: str, text: str) -> str:
+    return (
+        f"<strong>{escape(str(reference))}</strong><span "
+        f'class="nhsuk-u-visually-hidden">:</span> '
+        f"{escape(truncatewords(text, 30))}"
+    )
 
-    @functools.cached_property
-    def overdue(self) -> bool:
-        return (
-            self.awaiting_first_response
-            and self.recommendation.response_due < self.today
-        )
 
-    @functools.cached_property
-    def due_soon(self) -> bool:
-        window = datetime.timedelta(days=settings.UPTAKE_REMINDER_DAYS_BEFORE)
-        due = self.recommendation.response_due
-        return self.awaiting_first_response and self.today <= due <= self.today + window
+@functools.lru_cache(maxsize=1024)
+def _due_html(due: datetime.date) -> str:
+    return f'<time datetime="{due.isoformat()}">{escape(_date_display(due))}</time>'
 
-    @functools.cached_property
-    def review_passed(self) -> bool:
-        return bool(
-            self.status in REVIEWABLE
-            and self.record.next_review
-            and self.record.next_review < self.today
-        )
+
+@functools.lru_cache(maxsize=16)
+def _status_tag(status: str | None) -> str:
+    colour = STATUS_COLOURS.get(status, "white")
+    return (
+        f'<strong class="nhsuk-tag nhsuk-tag--{colour}">'
+        f"{escape(str(status_label(status)))}</strong>"
+    )
 
 
 # One row of the to-do table (``row_html``); every value put in is escaped.
@@ -179,14 +197,13 @@ ROW_HTML = (
     '<tr role="row" class="nhsuk-table__row">'
     '<td role="cell" class="nhsuk-table__cell"><span '
     'class="nhsuk-table-responsive__heading" aria-hidden="true">Recommendation '
-    '</span><a href="{url}"><strong>{reference}</strong><span '
-    'class="nhsuk-u-visually-hidden">:</span> {text}</a></td>'
+    '</span><a href="{url}">{heading}</a></td>'
     '<td role="cell" class="nhsuk-table__cell"><span '
     'class="nhsuk-table-responsive__heading" aria-hidden="true">First response due '
-    '</span><time datetime="{due_iso}">{due}</time> {markers}</td>'
+    "</span>{due} {markers}</td>"
     '<td role="cell" class="nhsuk-table__cell"><span '
     'class="nhsuk-table-responsive__heading" aria-hidden="true">Your response '
-    '</span><strong class="nhsuk-tag nhsuk-tag--{colour}">{status}</strong></td>'
+    "</span>{status}</td>"
     "</tr>\n"
 )
 
@@ -215,42 +232,49 @@ def todo(
 
     Three queries however many recommendations there are. Each pack is loaded
     once (its title), not once per recommendation. With ``details=False`` (the
-    to-do page) records carry only what the list shows (status, review date);
-    the export asks for who changed them and their evidence document too.
+    to-do page) recommendations and records are rows of just what the list
+    shows; the export asks for model instances, with who changed each record
+    and its evidence document.
     """
     today = today or timezone.localdate()
-    recommendations = list(
-        recommendations_for(organisation).select_related(None).only(*TODO_FIELDS)
-    )
-    packs = {
-        pack.pk: pack
-        for pack in QIPackPage.objects.filter(
-            pk__in={r.pack_id for r in recommendations}
-        ).only("title")
-    }
-    records_query = UptakeRecord.objects.filter(
-        organisation=organisation,
-        recommendation_id__in=[r.pk for r in recommendations],
-    )
+    soon = today + datetime.timedelta(days=settings.UPTAKE_REMINDER_DAYS_BEFORE)
+    applicable = recommendations_for(organisation).select_related(None)
+    records_query = UptakeRecord.objects.filter(organisation=organisation)
     if details:
+        recommendations = list(applicable)
         records_query = records_query.select_related("updated_by", "evidence_document")
         records = {record.recommendation_id: record for record in records_query}
     else:
+        recommendations = [
+            RecommendationSummary(*row)
+            for row in applicable.values_list(
+                "pk", "pack_id", "reference", "text", "response_due"
+            )
+        ]
+        # Every record of the organisation's (a recommendation that no longer
+        # applies simply finds no row here): no list of ids sent to the database.
         records = {
             rec_id: RecordSummary(status, next_review)
             for rec_id, status, next_review in records_query.values_list(
                 "recommendation_id", "status", "next_review"
             )
         }
+    packs = {
+        pack.pk: pack
+        for pack in QIPackPage.objects.filter(
+            pk__in={r.pack_id for r in recommendations}
+        ).only("title")
+    }
     groups: dict[int, PackTodo] = {}
     for recommendation in recommendations:
-        pack = packs[recommendation.pack_id]
-        recommendation.pack = pack
+        if details:
+            recommendation.pack = packs[recommendation.pack_id]
         group = groups.get(recommendation.pack_id)
         if group is None:
+            pack = packs[recommendation.pack_id]
             group = groups[recommendation.pack_id] = PackTodo(pack=pack)
         group.items.append(
-            TodoItem(recommendation, records.get(recommendation.pk), today)
+            TodoItem(recommendation, records.get(recommendation.pk), today, soon)
         )
     return list(groups.values())
 
