@@ -154,6 +154,7 @@ class PreparedMessage:
         list_headers: bool = True,
         list_id: str = "",
         message_id_domain: str = "localhost",
+        attachments: list[dict] | tuple = (),
     ):
         self.send_id = send_id
         self.html = html
@@ -192,6 +193,13 @@ class PreparedMessage:
         self._end = f"\r\n--{self.boundary}--\r\n".encode("ascii")
         self._text_body = _Body(text)
         self._html_body = _Body(html) if html else None
+        self._attachments = _attachment_parts(attachments, self.boundary)
+        self._alternative_type = (
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"'
+        ).encode()
+        self._mixed_type = (
+            f'Content-Type: multipart/mixed; boundary="{self.boundary}m"'
+        ).encode()
 
     def message_id(self, delivery_id: int) -> str:
         return f"<cdr.{self.send_id}.{delivery_id}@{self.domain}>"
@@ -217,23 +225,58 @@ class PreparedMessage:
         text_part = self._text_body.render(text_values)
         html_part = self._html_body.render(html_values) if self._html_body else b""
         if not html_part:
-            return (
-                b"\r\n".join(headers).replace(
-                    f'multipart/alternative; boundary="{self.boundary}"'.encode(),
-                    b'text/plain; charset="utf-8"\r\n'
-                    b"Content-Transfer-Encoding: quoted-printable",
-                )
-                + b"\r\n\r\n"
-                + text_part
+            body_type = (
+                b'Content-Type: text/plain; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable"
             )
-        return b"".join(
-            [
-                b"\r\n".join(headers),
-                b"\r\n\r\n",
-                self._text_head,
-                text_part,
-                self._html_head,
-                html_part,
-                self._end,
-            ]
+            body = text_part
+        else:
+            body_type = self._alternative_type
+            body = b"".join(
+                [self._text_head, text_part, self._html_head, html_part, self._end]
+            )
+        head = b"\r\n".join(headers)
+        if self._attachments:
+            # multipart/mixed: the message (one part), then each attachment.
+            return b"".join(
+                [
+                    head.replace(self._alternative_type, self._mixed_type),
+                    b"\r\n\r\n",
+                    f"--{self.boundary}m\r\n".encode(),
+                    body_type,
+                    b"\r\n\r\n",
+                    body,
+                    self._attachments,
+                ]
+            )
+        if not html_part:
+            return head.replace(self._alternative_type, body_type) + b"\r\n\r\n" + body
+        return head + b"\r\n\r\n" + body
+
+
+def _attachment_parts(attachments, boundary: str) -> bytes:
+    """Each attachment as a base64 part of the outer multipart/mixed, and its end.
+
+    ``content_type`` may carry parameters (``text/calendar; method=REQUEST``);
+    the file name must be plain ASCII without quotes or line breaks.
+    """
+    if not attachments:
+        return b""
+    parts = []
+    for attachment in attachments:
+        filename = _header_safe(attachment["filename"])
+        content_type = _header_safe(attachment["content_type"])
+        if '"' in filename or not filename.isascii():
+            raise HeaderInjection(f"Unsafe attachment name: {filename!r}")
+        content = attachment["content"].encode("utf-8")
+        encoded = binascii.b2a_base64(content, newline=False)
+        lines = b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+        parts.append(
+            f"\r\n--{boundary}m\r\n"
+            f'Content-Type: {content_type}; charset="utf-8"; name="{filename}"\r\n'
+            f'Content-Disposition: attachment; filename="{filename}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n".encode("ascii")
+            + lines
         )
+    parts.append(f"\r\n--{boundary}m--\r\n".encode("ascii"))
+    return b"".join(parts)

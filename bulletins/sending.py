@@ -175,8 +175,13 @@ def send_transactional(
     html: str = "",
     subscriber: Subscriber | None = None,
     key: str | None = None,
+    attachments: list[dict] | None = None,
 ) -> Send:
-    """One message (a confirmation, a link) on the transactional queue, once per key."""
+    """One message (a confirmation, a link) on the transactional queue, once per key.
+
+    ``attachments``: files sent with it, each ``{"filename", "content_type",
+    "content"}`` with text content (a calendar invitation, say).
+    """
     with transaction.atomic():
         if key and (existing := Send.objects.filter(key=key).first()):
             return existing
@@ -187,6 +192,7 @@ def send_transactional(
             subject=" ".join(subject.split())[:255],
             html=html,
             text=text,
+            attachments=attachments or [],
             started_at=timezone.now(),
             recipient_count=1,
         )
@@ -476,6 +482,7 @@ def _prepared_message(send: Send) -> PreparedMessage:
             text=send.text,
             list_headers=send.kind not in (Send.Kind.TRANSACTIONAL,),
             message_id_domain=message_domain(),
+            attachments=send.attachments,
         )
         _prepared[send.pk] = prepared
         while len(_prepared) > 16:

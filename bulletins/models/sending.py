@@ -23,6 +23,7 @@ class Send(models.Model):
         BULLETIN = "bulletin", "Bulletin"
         SAFETY_MESSAGE = "safety_message", "Safety message"
         DIGEST = "digest", "Weekly digest"
+        WEBINAR = "webinar", "Webinar"
         TRANSACTIONAL = "transactional", "Transactional"
         TEST = "test", "Test to self"
 
@@ -52,6 +53,9 @@ class Send(models.Model):
     preheader = models.CharField(max_length=255, blank=True)
     html = models.TextField(blank=True)
     text = models.TextField()
+    # Files sent with every message (a calendar invitation): a list of
+    # {"filename", "content_type", "content"} with text content.
+    attachments = models.JSONField(default=list, blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

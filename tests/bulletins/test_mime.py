@@ -114,3 +114,54 @@ def test_prepared_message_decodes_to_the_personalised_parts():
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Message-ID"] == "<cdr.7.42@localhost>"
     assert message["List-Unsubscribe"] == f"<{recipient.unsubscribe_url}>"
+
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Safer sleep — é\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize("html", ["", "<p>Hello {{name}}</p>"])
+def test_attachments_follow_the_message_as_parts_of_a_mixed_message(html):
+    prepared = PreparedMessage(
+        send_id=3,
+        subject="Your place",
+        html=html.replace("{{name}}", TOKENS["greeting"]).replace("Hello ", ""),
+        text=TOKENS["greeting"],
+        list_headers=False,
+        attachments=[
+            {
+                "filename": "webinar.ics",
+                "content_type": "text/calendar; method=REQUEST",
+                "content": ICS * 20,
+            }
+        ],
+    )
+    raw = prepared.build(Recipient(delivery_id=9, email="a@example.org", name="Ana"))
+    _lines_ok(raw)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "webinar.ics"
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "REQUEST"
+    assert attachment.get_payload(decode=True).decode("utf-8") == ICS * 20
+    assert message.get_body(("plain",)).get_content().strip() == "Hello Ana,"
+    if html:
+        assert "Hello Ana," in message.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("filename", ['bad".ics', "bad\r\nX-Evil: 1.ics", "é.ics"])
+def test_an_unsafe_attachment_name_is_refused(filename):
+    from bulletins.mime import HeaderInjection
+
+    with pytest.raises(HeaderInjection):
+        PreparedMessage(
+            send_id=1,
+            subject="s",
+            html="",
+            text="t",
+            attachments=[
+                {"filename": filename, "content_type": "text/plain", "content": "x"}
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Admin hooks: to be built (issue 6)."""
