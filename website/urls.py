@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from bulletins import bounces
@@ -11,6 +12,8 @@ from . import topics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Every live public page (never a registrant's page or a join link).
+    path("sitemap.xml", sitemap, name="sitemap"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
