@@ -44,7 +44,6 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -52,8 +51,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from website import ratelimit
 from website.models import Audience, Organisation
 
 from . import sending, tokens
@@ -198,26 +197,11 @@ def clean_choices(choices: dict) -> dict:
 
 
 def allow_request(scope: str, client_address: str) -> bool:
-    """Count one request of ``scope`` from an address; False once over the limit.
-
-    Only a keyed hash of the address is used, as a short-lived cache key. If the
-    cache is down the request is let through: refusing everyone would be worse.
-    """
+    """Count one request of ``scope`` from an address; False once over the limit."""
     limit = getattr(settings, "SUBSCRIPTION_RATE_LIMITS", RATE_LIMITS)[scope]
-    digest = salted_hmac(f"bulletins.rate.{scope}", client_address or "").hexdigest()
-    key = f"subscription-rate:{scope}:{digest}"
-    try:
-        if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS):
-            return True
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-            return True
-    except Exception:  # noqa: BLE001 - a cache outage must not stop subscriptions
-        logger.warning("Subscription rate limit skipped: cache unavailable")
-        return True
-    return count <= limit
+    return ratelimit.allow(
+        f"subscription.{scope}", client_address, limit=limit, window=RATE_WINDOW_SECONDS
+    )
 
 
 def _window() -> int:

@@ -2,7 +2,10 @@
 
 Times are written in Europe/London with the zone's VTIMEZONE included, so a
 calendar shows the right local time on both sides of a clock change and the
-instant is the same as the UTC one stored. Each webinar has one UID for ever
+instant is the same as the UTC one stored. The VTIMEZONE is the UK rule written
+once as two yearly RRULEs (last Sunday of March and of October, as Google and
+Microsoft write it), not a list of RDATEs: Outlook misreads RDATE-based zones and
+puts events an hour out. Each webinar has one UID for ever
 (``webinar-<id>@<host>``); an update or cancellation goes out with a higher
 ``SEQUENCE`` (``WebinarPage.ics_sequence``), so calendars replace the entry
 rather than add a second one.
@@ -19,7 +22,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vText,
+)
 
 from bulletins.models import absolute
 from bulletins.models.sending import message_domain
@@ -27,6 +38,29 @@ from bulletins.models.sending import message_domain
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Child Death Review Learning//Webinars//EN"
 CONTENT_TYPE = "text/calendar"
+
+
+def london_timezone() -> Timezone:
+    """Europe/London as a VTIMEZONE: BST from 01:00 GMT on the last Sunday of
+    March, GMT from 02:00 BST on the last Sunday of October (the rule since 1996)."""
+    zone = Timezone()
+    zone.add("tzid", "Europe/London")
+    summer = TimezoneDaylight()
+    summer.add("tzname", "BST")
+    summer.add("tzoffsetfrom", dt.timedelta(0))
+    summer.add("tzoffsetto", dt.timedelta(hours=1))
+    # Local times: when each change starts, on the clock before it.
+    summer.add("dtstart", dt.datetime(1970, 3, 29, 1))
+    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1SU"})
+    winter = TimezoneStandard()
+    winter.add("tzname", "GMT")
+    winter.add("tzoffsetfrom", dt.timedelta(hours=1))
+    winter.add("tzoffsetto", dt.timedelta(0))
+    winter.add("dtstart", dt.datetime(1970, 10, 25, 2))
+    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1SU"})
+    zone.add_component(summer)
+    zone.add_component(winter)
+    return zone
 
 
 def uid(webinar) -> str:
@@ -42,6 +76,7 @@ def _calendar(method: str, name: str = "") -> Calendar:
     if name:
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", "Europe/London")
+    calendar.add_component(london_timezone())
     return calendar
 
 
@@ -107,7 +142,6 @@ def invitation(webinar, registration, *, manage_url: str = "") -> str:
             cancelled=cancelled,
         )
     )
-    calendar.add_missing_timezones()
     return calendar.to_ical().decode("utf-8")
 
 
@@ -123,12 +157,18 @@ def attachment(webinar, registration, *, manage_url: str = "") -> dict:
 
 
 def feed(webinars, *, name: str) -> str:
-    """A published calendar of ``webinars`` (no join links)."""
+    """A published calendar of ``webinars`` (no join links).
+
+    Each entry is stamped with when its page was last published, so the same
+    webinars give the same file (and the same ETag) until something changes.
+    With ``name`` "" it is one webinar's "add to calendar" file rather than a
+    calendar to subscribe to.
+    """
     calendar = _calendar("PUBLISH", name)
-    stamp = timezone.now()
+    now = timezone.now()
     for webinar in webinars:
+        stamp = getattr(webinar, "last_published_at", None) or now
         calendar.add_component(
             event(webinar, cancelled=webinar.is_cancelled, stamp=stamp)
         )
-    calendar.add_missing_timezones()
     return calendar.to_ical().decode("utf-8")

@@ -9,14 +9,32 @@ and on their own registration page (reached by a secret link).
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
     FieldPanel,
@@ -31,13 +49,155 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from website.listing import ListingPageMixin
-from website.models import TaggedContentPage
+from website.models import TaggedContentPage, live_pages_in_order
 
 LEARNED_FEATURES = ["h2", "h3", "bold", "italic", "link", "ul", "ol"]
 
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+# --- Showing times and listing webinars -------------------------------------------
+
+UK = ZoneInfo("Europe/London")
+WHEN_CHOICES = [("upcoming", "Upcoming"), ("past", "Past")]
+
+
+def clock(moment) -> str:
+    """A UK time of day as people write it: "10am", "10:30am", "midday"."""
+    if moment.minute == 0 and moment.hour in (0, 12):
+        return "midnight" if moment.hour == 0 else "midday"
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    if moment.minute == 0:
+        return f"{hour}{suffix}"
+    return f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def webinar_listing(queryset: QuerySet) -> QuerySet:
+    """Webinars for a listing: upcoming soonest first, then past most recent first.
+
+    Each row carries ``when`` ("upcoming" until it ends, then "past": the
+    listing's type filter) and ``listing_registered`` (places taken), so a page of
+    results costs one query however many webinars it shows.
+    """
+    now = timezone.now()
+    upcoming = Q(ends_at__gt=now)
+    taken = (
+        Registration.objects.filter(
+            webinar=OuterRef("pk"), status=Registration.Status.REGISTERED
+        )
+        .order_by()
+        .values("webinar")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        when=Case(
+            When(upcoming, then=Value("upcoming")),
+            default=Value("past"),
+            output_field=CharField(),
+        ),
+        listing_registered=Coalesce(
+            Subquery(taken, output_field=IntegerField()), Value(0)
+        ),
+    ).order_by(
+        Case(When(upcoming, then=Value(0)), default=Value(1)),
+        Case(When(upcoming, then=F("starts_at"))).asc(nulls_last=True),
+        F("starts_at").desc(),
+        "-pk",
+    )
+
+
+@dataclass(frozen=True)
+class Places:
+    """How full a webinar is."""
+
+    capacity: int
+    registered: int
+    waitlisted: int = 0
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.registered, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.left == 0
+
+
+@dataclass(frozen=True)
+class RecordingEmbed:
+    """A recording on a video site, played in a frame only when someone asks."""
+
+    provider: str
+    embed_url: str
+    watch_url: str
+
+    @property
+    def play_url(self) -> str:
+        joiner = "&" if "?" in self.embed_url else "?"
+        return f"{self.embed_url}{joiner}autoplay=1"
+
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_YOUTUBE_HOSTS = {
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "youtube-nocookie.com",
+    "www.youtube-nocookie.com",
+}
+_VIMEO_PATH = re.compile(r"^/(?:video/)?(\d{1,12})(?:/([0-9a-f]{6,20}))?/?$")
+
+
+def recording_embed(url: str) -> RecordingEmbed | None:
+    """The privacy-enhanced player for a YouTube or Vimeo address, else None.
+
+    Built from the address itself: Wagtail's embed finders would ask the video
+    site over the network (oEmbed) every time the page is first rendered.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https"):
+        return None
+    video_id = ""
+    if host == "youtu.be":
+        video_id = parts.path.strip("/").split("/")[0]
+    elif host in _YOUTUBE_HOSTS:
+        if parts.path == "/watch":
+            video_id = parse_qs(parts.query).get("v", [""])[0]
+        else:
+            bits = parts.path.strip("/").split("/")
+            if len(bits) >= 2 and bits[0] in ("embed", "live", "shorts", "v"):
+                video_id = bits[1]
+    if video_id:
+        if not _YOUTUBE_ID.match(video_id):
+            return None
+        return RecordingEmbed(
+            provider="YouTube",
+            embed_url=f"https://www.youtube-nocookie.com/embed/{video_id}?rel=0",
+            watch_url=f"https://www.youtube.com/watch?v={video_id}",
+        )
+    if host in ("vimeo.com", "www.vimeo.com", "player.vimeo.com"):
+        match = _VIMEO_PATH.match(parts.path)
+        if match:
+            number, secret = match.groups()
+            query = {"dnt": "1"}
+            if secret:
+                query["h"] = secret
+            elif "h" in parse_qs(parts.query):
+                query["h"] = parse_qs(parts.query)["h"][0]
+            return RecordingEmbed(
+                provider="Vimeo",
+                embed_url=f"https://player.vimeo.com/video/{number}?{urlencode(query)}",
+                watch_url=f"https://vimeo.com/{number}"
+                + (f"/{query['h']}" if "h" in query else ""),
+            )
+    return None
 
 
 class Speaker(index.Indexed, models.Model):
@@ -93,8 +253,15 @@ class WebinarIndexPage(ListingPageMixin, Page):
     subpage_types = ["webinars.WebinarSeriesPage"]
     max_count_per_parent = 1
 
+    # The listing's "type" filter is when: upcoming or past.
+    listing_type_field = "when"
+    listing_type_choices = WHEN_CHOICES
+
     def get_listing_queryset(self):
         return WebinarPage.objects.descendant_of(self)
+
+    def _listing_queryset(self):
+        return webinar_listing(self.get_listing_queryset().live().public())
 
     # Routes that are not pages (each view lives in its own module). They are
     # matched before child pages, so no series may take these slugs.
@@ -149,8 +316,14 @@ class WebinarSeriesPage(ListingPageMixin, TaggedContentPage):
     subpage_types = ["webinars.WebinarPage"]
     listing_type_label = "Webinar series"
 
+    listing_type_field = "when"
+    listing_type_choices = WHEN_CHOICES
+
     def get_listing_queryset(self):
         return WebinarPage.objects.child_of(self)
+
+    def _listing_queryset(self):
+        return webinar_listing(self.get_listing_queryset().live().public())
 
     def clean(self):
         super().clean()
@@ -318,6 +491,124 @@ class WebinarPage(RoutablePageMixin, TaggedContentPage):
     @property
     def has_recording(self) -> bool:
         return bool(self.recording_id or self.recording_embed_url)
+
+    @property
+    def is_upcoming(self) -> bool:
+        return not self.is_past
+
+    @property
+    def is_happening_now(self) -> bool:
+        return self.starts_at <= timezone.now() < self.ends_at
+
+    # --- Times, always in UK time with the zone named --------------------------------
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, UK)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, UK)
+
+    @property
+    def date_label(self) -> str:
+        """The day it starts, e.g. "Tuesday 14 April 2026"."""
+        return date_format(self.local_starts_at, "l j F Y")
+
+    @property
+    def time_label(self) -> str:
+        """E.g. "10:30am to 11:30am (UK time)", with the days if it spans two."""
+        start, end = self.local_starts_at, self.local_ends_at
+        if start.date() == end.date():
+            return f"{clock(start)} to {clock(end)} (UK time)"
+        return (
+            f"{clock(start)} on {date_format(start, 'l j F Y')} to {clock(end)} "
+            f"on {date_format(end, 'l j F Y')} (UK time)"
+        )
+
+    @property
+    def when_label(self) -> str:
+        """Day and times in one line, e.g. "Tuesday 14 April 2026, 10am to 11am
+        (UK time)"."""
+        if self.local_starts_at.date() == self.local_ends_at.date():
+            return f"{self.date_label}, {self.time_label}"
+        return self.time_label
+
+    @property
+    def duration_minutes(self) -> int:
+        return max(int((self.ends_at - self.starts_at).total_seconds() // 60), 0)
+
+    @property
+    def duration_label(self) -> str:
+        """E.g. "1 hour 30 minutes"."""
+        hours, minutes = divmod(self.duration_minutes, 60)
+        parts = []
+        if hours:
+            parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        if minutes or not hours:
+            parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        return " ".join(parts)
+
+    # --- What the page shows ----------------------------------------------------------
+
+    def places(self) -> Places:
+        """Places taken and people waiting (one query; none for a listing row)."""
+        if not self.pk:
+            return Places(capacity=self.capacity, registered=0)
+        if hasattr(self, "listing_registered"):
+            return Places(capacity=self.capacity, registered=self.listing_registered)
+        counts = dict(
+            self.registrations.exclude(status=Registration.Status.CANCELLED)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        return Places(
+            capacity=self.capacity,
+            registered=counts.get(Registration.Status.REGISTERED, 0),
+            waitlisted=counts.get(Registration.Status.WAITLISTED, 0),
+        )
+
+    def speakers(self) -> list[Speaker]:
+        """The speakers in order, with their photos (one query)."""
+        links = self.speaker_links.select_related("speaker__photo").prefetch_related(
+            "speaker__photo__renditions"
+        )
+        return [link.speaker for link in links.all()]
+
+    def related_pages(self) -> list[Page]:
+        """Its own related pages (live, public, in order), then the QI packs that
+        list it among theirs."""
+        from qipacks.links import packs_using
+
+        ids = [link.page_id for link in self.related_links.all()]
+        pages = live_pages_in_order(ids)
+        listed = {page.pk for page in pages}
+        return pages + [pack for pack in packs_using(self) if pack.pk not in listed]
+
+    @property
+    def recording_embed(self) -> RecordingEmbed | None:
+        return recording_embed(self.recording_embed_url)
+
+    def get_context(self, request, *args, **kwargs):
+        from django.template.loader import render_to_string
+
+        context = super().get_context(request, *args, **kwargs)
+        embed = None if self.recording_id else self.recording_embed
+        context.update(
+            speakers=self.speakers(),
+            related=self.related_pages(),
+            places=None if self.is_past else self.places(),
+            recording_embed=embed,
+            # What the player frame shows until someone presses play.
+            player_srcdoc=render_to_string(
+                "webinars/includes/player_facade.html",
+                {"embed": embed, "title": self.title},
+            )
+            if embed
+            else "",
+        )
+        return context
 
     @path("")
     def page_view(self, request):

@@ -32,6 +32,15 @@ app.conf.task_routes = {
     "bulletins.poll_bounce_mailbox": {"queue": "periodic"},
     "qipacks.send_uptake_reminders": {"queue": "periodic"},
     "qipacks.reconcile_uptake_rollups": {"queue": "periodic"},
+    "webinars.send_reminders": {"queue": "periodic"},
+    "webinars.catch_up": {"queue": "periodic"},
+    "webinars.announce_changes": {"queue": "default"},
+    "webinars.send_recording_available": {"queue": "default"},
+    "webinars.fill_places": {"queue": "default"},
+    "webinars.delete_unconfirmed_topics": {"queue": "periodic"},
+    "search.sync_page": {"queue": "index"},
+    "search.sync_document": {"queue": "index"},
+    "search.reconcile": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -89,6 +98,26 @@ app.conf.beat_schedule = {
     "uptake-rollups": {
         "task": "qipacks.reconcile_uptake_rollups",
         "schedule": crontab(hour=2, minute=40),
+        "options": {"queue": "periodic"},
+    },
+    "webinar-reminders": {
+        "task": "webinars.send_reminders",
+        "schedule": 300.0,
+        "options": {"queue": "periodic", "expires": 290},
+    },
+    "webinar-catch-up": {
+        "task": "webinars.catch_up",
+        "schedule": crontab(minute=20),
+        "options": {"queue": "periodic"},
+    },
+    "webinar-topics-cleanup": {
+        "task": "webinars.delete_unconfirmed_topics",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"queue": "periodic"},
+    },
+    "search-reconcile": {
+        "task": "search.reconcile",
+        "schedule": crontab(hour=2, minute=10),
         "options": {"queue": "periodic"},
     },
 }

@@ -9,13 +9,12 @@ from datetime import datetime
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, DecimalField, F, IntegerField, Max, Q, QuerySet
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from wagtail.models import Page
 
+from . import ratelimit
 from .models import PageFeedback
 
 logger = logging.getLogger(__name__)
@@ -127,27 +126,11 @@ def record_feedback(page_id: int, useful: bool, comment: str = "") -> PageFeedba
 
 
 def allow_submission(client_address: str) -> bool:
-    """Count one submission from an address; False once it is over the limit.
-
-    Only a keyed hash of the address is used, and only as a short-lived cache
-    key: the address itself is never stored. If the cache is down, feedback is
-    let through rather than refused.
-    """
-    digest = salted_hmac("website.feedback.rate", client_address or "").hexdigest()
-    key = f"feedback-rate:{digest}"
+    """Count one submission from an address; False once it is over the limit."""
     limit = getattr(settings, "FEEDBACK_RATE_LIMIT", RATE_LIMIT)
-    try:
-        if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS):
-            return True
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-            return True
-    except Exception:  # noqa: BLE001 - the cache failing must not lose feedback
-        logger.warning("Feedback rate limit skipped: cache unavailable", exc_info=True)
-        return True
-    return count <= limit
+    return ratelimit.allow(
+        "feedback", client_address, limit=limit, window=RATE_WINDOW_SECONDS
+    )
 
 
 def is_cross_site(headers, scheme: str, host: str) -> bool:

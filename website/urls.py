@@ -1,17 +1,21 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from bulletins import bounces
+from search import views as search_views
+from webinars import calendar_views
 
 from . import topics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("search/", search_views.search, name="search"),
+    path("search/suggest/", search_views.suggest, name="search_suggest"),
     # Every live public page (never a registrant's page or a join link).
     path("sitemap.xml", sitemap, name="sitemap"),
     path("admin/", include(wagtailadmin_urls)),
@@ -37,6 +41,12 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("themes/<slug:slug>/", topics.theme_page, name="theme"),
     path("audiences/<slug:slug>/", topics.audience_page, name="audience"),
+    # A page's calendar file (webinars): Wagtail's page pattern lets no dot through.
+    re_path(
+        r"^(?P<path>(?:[\w\-]+/)*)calendar\.ics$",
+        calendar_views.serve_calendar,
+        name="webinar_calendar",
+    ),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

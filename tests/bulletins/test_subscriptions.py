@@ -226,7 +226,7 @@ def test_the_form_offers_public_lists_topics_roles_and_shows_the_exact_wording(
         f'value="{subscriptions.CURRENT_WORDING}">' in html
     )
     assert 'name="csrfmiddlewaretoken"' in html
-    honeypot = html[html.index('aria-hidden="true"') :][:400]
+    honeypot = html[html.index('name="leave_blank"') - 400 :][:600]
     assert 'name="leave_blank"' in honeypot and 'tabindex="-1"' in honeypot
     assert 'autocomplete="email"' in html
     assert response["Cache-Control"].startswith("max-age=0")

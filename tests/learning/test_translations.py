@@ -127,5 +127,5 @@ def test_translated_message_query_count_is_bounded(
 ):
     url = "/pl/safety-messages/safe-sleep/"
     client.get(url)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         assert client.get(url).status_code == HTTPStatus.OK

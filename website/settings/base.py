@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.search_promotions",
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
     "wagtail.embeds",
@@ -173,6 +174,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Europe/London"
+
+# Search: PostgreSQL unless ELASTICSEARCH_URL is set (search/engines/).
+ELASTICSEARCH_URL = env.get("ELASTICSEARCH_URL", "")
+ELASTICSEARCH_INDEX = env.get("ELASTICSEARCH_INDEX", "cdr-search")
+# Keep the index in step as pages change (Celery tasks queued on commit).
+SEARCH_INDEX_ON_CHANGE = True
 
 # Cache: Redis when REDIS_URL is set (production), else per-process memory.
 if env.get("REDIS_URL"):

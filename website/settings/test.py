@@ -56,3 +56,8 @@ WHITENOISE_AUTOREFRESH = True
 
 # A test-only app with real page models that exercise the shared listing helper.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+# Publishing a page queues a search-index task; the suite publishes thousands of
+# pages, and tests that share the session's Celery worker would wait behind
+# them. Search tests turn it on (tests/search).
+SEARCH_INDEX_ON_CHANGE = False

@@ -49,6 +49,8 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             if not no_demo:
                 call_command("seed_demo", verbosity=0)
+            # The search index, whole (publishing queues updates from then on).
+            call_command("search_reindex", verbosity=0)
             credentials = self._admin_credentials()
             python = sys.executable
             commands = {

@@ -18,16 +18,19 @@ class Command(BaseCommand):
         from bulletins.demo import seed_distribution
         from learning.demo import load_learning_demo
         from qipacks.demo import load_qipacks_demo
+        from webinars.demo import load_webinars_demo
 
         with transaction.atomic():
             home = load_demo_content()
             learning = load_learning_demo(home)
             qipacks = load_qipacks_demo(home)
+            webinars = load_webinars_demo(home)
             seed_distribution()
             _let_moderators_send_email()
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
             ensure_header_link("QI packs", qipacks["qi-packs"], 30)
+            ensure_header_link("Webinars", webinars["webinars"], 40)
             ensure_header_url("Email updates", "/subscribe/", 95)
             ensure_featured(
                 home,
@@ -50,6 +53,10 @@ MODERATOR_PERMISSIONS = [
     ("qipacks", "add_dataqualityimport"),  # import data-quality reports
     ("qipacks", "view_dataqualityimport"),
     ("qipacks", "view_dataqualityaccess"),  # who looked at which report
+    ("webinars", "view_registration"),  # webinar registration and feedback reports
+    ("webinars", "add_attendanceimport"),  # import attendance from the meeting tool
+    ("webinars", "view_topicproposal"),  # moderate topic proposals
+    ("webinars", "change_topicproposal"),
 ]
 
 
