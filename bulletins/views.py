@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from website import ratelimit
 from website.models import Audience, Organisation, Theme
 
 from . import subscriptions, tokens
@@ -37,10 +38,6 @@ class SeeOther(HttpResponseRedirect):
     """A 303: after a form post the browser fetches the page again with GET."""
 
     status_code = 303
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _too_many(request, what: str) -> HttpResponse:
@@ -98,7 +95,9 @@ def _value(form, name: str) -> str:
 def subscribe(request):
     """The subscribe form; a valid post only queues the request (double opt-in)."""
     if request.method == "POST":
-        if not subscriptions.allow_request("subscribe", _client_address(request)):
+        if not subscriptions.allow_request(
+            "subscribe", ratelimit.client_address(request)
+        ):
             return _too_many(request, "subscribe")
         form = SubscribeForm(request.POST)
         if form.is_from_robot():
@@ -370,7 +369,7 @@ def request_export(request, token: str):
     subscriber = _subscriber_or_none(token, tokens.PREFERENCES)
     if subscriber is None:
         return _link_not_valid(request, tokens.PREFERENCES)
-    if not subscriptions.allow_request("export", _client_address(request)):
+    if not subscriptions.allow_request("export", ratelimit.client_address(request)):
         return _too_many(request, "export")
     subscriptions.email_data_export(subscriber)
     return SeeOther(_url("preferences", subscriber, tokens.PREFERENCES, "done=export"))

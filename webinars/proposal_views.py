@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from website import ratelimit
 from website.models import Audience
 
 from . import proposals as services
@@ -31,10 +32,6 @@ class SeeOther(HttpResponseRedirect):
     """A 303: after a form post the browser fetches the next page with GET."""
 
     status_code = 303
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _context(request, index, **extra) -> dict:
@@ -85,7 +82,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 def proposals(request, index) -> HttpResponse:
     """Published and scheduled topics, and the form to propose one."""
     if request.method == "POST":
-        if not services.allow_request("propose", _client_address(request)):
+        if not services.allow_request("propose", ratelimit.client_address(request)):
             return _too_many(request, index, "propose")
         form = ProposeForm(request.POST)
         if form.is_from_robot():
@@ -140,7 +137,7 @@ def support(request, index, pk: int) -> HttpResponse:
     """One published topic and the form to support it."""
     proposal = _supportable(pk)
     if request.method == "POST":
-        if not services.allow_request("support", _client_address(request)):
+        if not services.allow_request("support", ratelimit.client_address(request)):
             return _too_many(request, index, "support")
         form = SupportForm(request.POST)
         if form.is_from_robot():

@@ -19,6 +19,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from website import ratelimit
+
 from . import registration as service
 from .models import Registration
 from .registration_forms import CancelForm, RegistrationForm
@@ -32,10 +34,6 @@ class SeeOther(HttpResponseRedirect):
     """A 303: after a form post the browser fetches the page again with GET."""
 
     status_code = 303
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _private(response: HttpResponse, *, posts_a_form: bool = False) -> HttpResponse:
@@ -93,7 +91,7 @@ def register(request, webinar):
 
     if webinar.registration_state() != "open":
         return _register_page(request, webinar, RegistrationForm(), status=409)
-    if not service.allow_request(_client_address(request)):
+    if not service.allow_request(ratelimit.client_address(request)):
         return _too_many(request, webinar)
     form = RegistrationForm(request.POST)
     if form.is_from_robot():

@@ -263,11 +263,7 @@ class PostgresEngine(SearchEngine):
         prefix = clean_query(prefix)[:100]
         if len(prefix) < 2:
             return []
-        like = (
-            "%"
-            + prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            + "%"
-        )
+        escaped = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
         with connection.cursor() as cursor:
             cursor.execute(
                 """
@@ -276,6 +272,6 @@ class PostgresEngine(SearchEngine):
                 ORDER BY (title ILIKE %s) DESC, similarity(title, %s) DESC, date DESC
                 LIMIT %s
                 """,
-                [like, prefix, prefix + "%", prefix, limit],
+                [f"%{escaped}%", prefix, f"{escaped}%", prefix, limit],
             )
             return [Suggestion(title=t, url=u) for t, u in cursor.fetchall()]
