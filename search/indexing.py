@@ -21,7 +21,7 @@ from wagtail.models import Page
 
 from .engines import get_engine
 from .entries import Entry, entry_for, indexed_models
-from .models import SearchEntry, SearchWord
+from .models import SearchEntry, SearchWord, TermCounts
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +211,84 @@ def reconcile() -> ReconcileReport:
             report.removed[:20],
         )
     return report
+
+
+COMMON_SHARE = 0.05  # a word in at least 1 entry in 20 is counted ahead
+COMMON_TERMS = 300
+COMMON_MIN_ENTRIES = 5000  # below this, counting live is fast enough
+
+
+def _lexeme_query(lexeme: str) -> str:
+    """The tsquery text matching exactly this lexeme."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def count_common_terms(
+    share: float = COMMON_SHARE,
+    limit: int = COMMON_TERMS,
+    min_entries: int = COMMON_MIN_ENTRIES,
+) -> dict:
+    """Count the commonest words' matches per facet combination, ahead.
+
+    One snapshot (repeatable read) for the index version and every count, so
+    the counts are exactly those of that version; searches use them only while
+    the index is still at it. The words are the most common elements
+    PostgreSQL's statistics find in ``vector`` (words and adjacent pairs), kept
+    when at least ``share`` of entries hold them. Does nothing when the index
+    has not changed since the last run.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if len(connection.atomic_blocks) == 1:  # not inside another transaction
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as the engine counts
+        cursor.execute("SELECT version FROM search_indexversion WHERE id = 1")
+        row = cursor.fetchone()
+        version = row[0] if row else 0
+        if row is None:
+            cursor.execute(
+                "INSERT INTO search_indexversion (id, version) VALUES (1, 0) "
+                "ON CONFLICT (id) DO NOTHING"
+            )
+        stored = set(TermCounts.objects.values_list("version", flat=True).distinct())
+        if stored == {version}:
+            return {"version": version, "terms": None}
+        cursor.execute("SELECT count(*) FROM search_searchmatch")
+        entries = cursor.fetchone()[0]
+        lexemes: list[str] = []
+        if entries >= min_entries:
+            cursor.execute("ANALYZE search_searchmatch (vector)")
+            cursor.execute(
+                """
+                SELECT e.lexeme FROM pg_stats s,
+                    unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs)
+                        WITH ORDINALITY AS e(lexeme, share, n)
+                WHERE s.schemaname = current_schema()
+                    AND s.tablename = 'search_searchmatch' AND s.attname = 'vector'
+                    AND e.lexeme IS NOT NULL AND e.share >= %s
+                ORDER BY e.share DESC LIMIT %s
+                """,
+                [share, limit],
+            )
+            lexemes = [r[0] for r in cursor.fetchall()]
+        rows = []
+        for lexeme in lexemes:
+            cursor.execute(
+                "SELECT facets_id, count(*) FROM search_searchmatch "
+                "WHERE vector @@ %s::tsquery GROUP BY 1",
+                [_lexeme_query(lexeme)],
+            )
+            counted = cursor.fetchall()
+            rows.append(
+                TermCounts(
+                    lexeme=lexeme,
+                    version=version,
+                    combinations=[c for c, _ in counted],
+                    counts=[n for _, n in counted],
+                )
+            )
+        TermCounts.objects.all().delete()
+        TermCounts.objects.bulk_create(rows, batch_size=50)
+    return {"version": version, "terms": len(rows)}
 
 
 def pages_using_document(document_id: int) -> list[int]:

@@ -2,25 +2,20 @@
 
 Entries are written only by ``search.indexing`` (on publish, unpublish, move,
 delete, privacy change and document replacement, through Celery; and by the
-reindex and nightly reconcile). The PostgreSQL engine searches them directly:
-``vector`` is a stored generated column (title weighted A, summary B, body and
-document text C) in the ``cdr`` text search configuration (English stemming with
-accents removed), so it can never disagree with the text beside it.
+reindex and nightly reconcile). A trigger keeps a narrow ``SearchMatch`` row
+beside each entry with its weighted tsvectors in the ``cdr`` text search
+configuration (English stemming with accents removed); the PostgreSQL engine
+matches, counts and ranks on that, and reads entries only for the page of hits.
 """
 
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Value
 
 CONFIG = "cdr"  # created in migration 0001: english_stem after unaccent
-
-
-def _weighted(field: str, weight: str) -> SearchVector:
-    return SearchVector(field, config=Value(CONFIG), weight=weight)
 
 
 class SearchEntry(models.Model):
@@ -46,38 +41,150 @@ class SearchEntry(models.Model):
     url = models.CharField(max_length=500)
     language = models.CharField(max_length=12, default="en")
     indexed_at = models.DateTimeField(auto_now=True)
-    vector = models.GeneratedField(
-        expression=_weighted("title", "A")
-        + _weighted("summary", "B")
-        + _weighted("body", "C")
-        + _weighted("documents", "C"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
-    # Title and summary only: small enough to rank thousands of matches quickly
-    # (ranking on ``vector`` would read every match's whole body).
-    rank_vector = models.GeneratedField(
-        expression=_weighted("title", "A") + _weighted("summary", "B"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
 
     class Meta:
         indexes = [
-            GinIndex(fields=["vector"], name="search_entry_vector"),
             GinIndex(
                 fields=["title"],
                 name="search_entry_title_trgm",
                 opclasses=["gin_trgm_ops"],
             ),
-            GinIndex(fields=["themes"], name="search_entry_themes"),
-            GinIndex(fields=["audiences"], name="search_entry_audiences"),
-            models.Index(fields=["-date"], name="search_entry_date"),
         ]
         verbose_name_plural = "search entries"
 
     def __str__(self):
         return self.title
+
+
+class FacetCombination(models.Model):
+    """One distinct combination of type, themes, audiences and year.
+
+    Each ``SearchMatch`` points at its combination, so counting a search's
+    facets is one small integer per match grouped in the database (a few
+    thousand groups at most), expanded into type, theme, audience and year
+    counts in Python. Written only by the ``search_entry_match`` trigger;
+    themes and audiences are sorted so each combination is stored once.
+    """
+
+    type = models.CharField(max_length=40)
+    themes = ArrayField(models.CharField(max_length=100), default=list)
+    audiences = ArrayField(models.CharField(max_length=100), default=list)
+    year = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["type", "themes", "audiences", "year"],
+                name="search_facet_combination",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.year} {self.themes} {self.audiences}"
+
+
+class SearchMatch(models.Model):
+    """The narrow copy of an entry that matching, facets and ranking read.
+
+    Written only by the ``search_entry_match`` trigger on ``SearchEntry``
+    (migration 0002), so it can never disagree with the entry's text; deleted
+    with it by a cascading foreign key. ``vector`` holds the title (weight A),
+    summary (B), body and document text (C), plus one position-less lexeme per
+    pair of adjacent words ("safe sleep"), so a two-word phrase is a plain index
+    lookup instead of a position check of every entry holding both words
+    (``cdr_vector()``). It is stored out of line (``toast_tuple_target`` 128):
+    the heap holds about 40 bytes a row, so a word in most entries is counted
+    from a few hundred pages, and a plain query never reads a vector (the GIN
+    index answers without a recheck).
+    """
+
+    page = models.OneToOneField(
+        SearchEntry,
+        on_delete=models.DO_NOTHING,  # the database cascades (migration 0002)
+        primary_key=True,
+        db_constraint=False,
+        related_name="match",
+    )
+    facets = models.ForeignKey(
+        FacetCombination, on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField()
+    vector = SearchVectorField()
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["vector"], name="search_match_vector"),
+            models.Index(fields=["-date", "page"], name="search_match_date"),
+        ]
+        verbose_name_plural = "search matches"
+
+    def __str__(self):
+        return f"Match for page {self.page_id}"
+
+
+class SearchRank(models.Model):
+    """Title and summary words of an entry: which matches are strong (the
+    words are in the title or summary), and their score.
+
+    Kept by the same trigger as ``SearchMatch``, in its own table so that
+    ``rank_vector`` (a few hundred bytes) can stay in line, cheap to score, while
+    the match rows stay narrow.
+    """
+
+    page = models.OneToOneField(
+        SearchEntry,
+        on_delete=models.DO_NOTHING,  # the database cascades (migration 0002)
+        primary_key=True,
+        db_constraint=False,
+        related_name="rank",
+    )
+    facets = models.ForeignKey(
+        FacetCombination, on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField()
+    rank_vector = SearchVectorField()
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["rank_vector"], name="search_rank_vector"),
+            models.Index(fields=["-date", "page"], name="search_rank_date"),
+        ]
+
+    def __str__(self):
+        return f"Rank words of page {self.page_id}"
+
+
+class IndexVersion(models.Model):
+    """A number that rises with every change to the match rows (a statement
+    trigger, migration 0002): what precomputed counts are checked against."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Search index version {self.version}"
+
+
+class TermCounts(models.Model):
+    """How many entries hold a common word, per facet combination, as of one
+    index version.
+
+    A word in most entries is the slowest search to count (every match is
+    grouped); the commonest words are counted ahead by a beat task, and a
+    search uses the counts only while ``version`` is still the index's, so they
+    are never stale: after any change the search counts live until the next
+    run (``search.indexing.count_common_terms``).
+    """
+
+    lexeme = models.CharField(max_length=200, primary_key=True)
+    version = models.BigIntegerField()
+    combinations = ArrayField(models.BigIntegerField())
+    counts = ArrayField(models.IntegerField())
+
+    class Meta:
+        verbose_name_plural = "term counts"
+
+    def __str__(self):
+        return f"Counts for {self.lexeme}"
 
 
 class SearchWord(models.Model):

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from html import escape
+from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import CONFIG
 from .base import (
@@ -34,9 +35,13 @@ from .base import (
     Suggestion,
     clean_query,
 )
+from .tsquery import with_pairs, with_prefixes
 
 HEADLINE_CHARS = 20_000
 FEW_HITS = 3
+MAX_RANKED = 1000  # the search page offers 100 pages of 10
+BITMAP_FIRST = 20_000  # matches: up to this many, sort them rather than walk dates
+_SINGLE_LEXEME = re.compile(r"'(?:[^'\\]|''|\\.)+'")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 START, STOP = "\x02", "\x03"
 HEADLINE_OPTIONS = (
@@ -45,58 +50,142 @@ HEADLINE_OPTIONS = (
 )
 
 
-def _filter_sql(filters: Filters, skip: str = "") -> tuple[str, list]:
-    clauses, params = [], []
-    if filters.type and skip != "type":
-        clauses.append("e.type = %s")
-        params.append(filters.type)
-    if filters.theme and skip != "theme":
-        clauses.append("e.themes @> ARRAY[%s]::varchar[]")
-        params.append(filters.theme)
-    if filters.audience and skip != "audience":
-        clauses.append("e.audiences @> ARRAY[%s]::varchar[]")
-        params.append(filters.audience)
-    if filters.year and skip != "year":
-        clauses.append("e.date >= make_date(%s, 1, 1) AND e.date < make_date(%s, 1, 1)")
-        params.extend([filters.year, filters.year + 1])
-    return "".join(f" AND {c}" for c in clauses), params
+# Every (facet, value) pair seen gets a small number, so counting is adding
+# into a list by index rather than hashing pairs.
+_KEYS: dict[tuple[str, str], int] = {}
+_KEY_LIST: list[tuple[str, str]] = []
 
 
-def _tsquery(prefix: bool) -> str:
-    """SQL for the query (one parameter). With ``prefix`` every stemmed word
-    also matches longer words that start with it ("safe" finds "safer")."""
-    strict = f"websearch_to_tsquery('{CONFIG}', %s)"
-    if not prefix:
-        return strict
-    # 'safe' & 'sleep' -> 'safe':* & 'sleep':* (quotes inside a lexeme are doubled).
-    pattern = "'''((?:[^'']|'''''')+)'''"
-    return f"regexp_replace({strict}::text, {pattern}, '''\\1'':*', 'g')::tsquery"
+def _key(facet: str, value: str) -> int:
+    number = _KEYS.get((facet, value))
+    if number is None:
+        number = _KEYS[(facet, value)] = len(_KEY_LIST)
+        _KEY_LIST.append((facet, value))
+    return number
 
 
-def _match_sql(query: str, prefix: bool = False) -> tuple[str, list]:
-    if not query:
+class _Combination(NamedTuple):
+    id: int
+    type: str
+    themes: tuple[str, ...]
+    audiences: tuple[str, ...]
+    year: int
+    # The numbers of its (facet, value) pairs, all and per facet.
+    keys: tuple[int, ...]
+    type_key: int
+    theme_keys: tuple[int, ...]
+    audience_keys: tuple[int, ...]
+    year_key: int
+
+    @classmethod
+    def make(cls, pk, kind, themes, audiences, year) -> _Combination:
+        type_key = _key("type", kind)
+        theme_keys = tuple(_key("theme", t) for t in themes)
+        audience_keys = tuple(_key("audience", a) for a in audiences)
+        year_key = _key("year", str(year))
+        return cls(
+            pk,
+            kind,
+            tuple(themes),
+            tuple(audiences),
+            year,
+            (type_key, *theme_keys, *audience_keys, year_key),
+            type_key,
+            theme_keys,
+            audience_keys,
+            year_key,
+        )
+
+    def passes(self, filters: Filters) -> bool:
+        return (
+            (not filters.type or self.type == filters.type)
+            and (not filters.theme or filters.theme in self.themes)
+            and (not filters.audience or filters.audience in self.audiences)
+            and (not filters.year or self.year == filters.year)
+        )
+
+
+# Combinations never change once written (a new one gets a new id), so each
+# process keeps those it has seen.
+_COMBINATIONS: dict[int, _Combination] = {}
+
+
+def _known_combinations(cursor, ids: list[int]) -> dict[int, _Combination]:
+    missing = [pk for pk in ids if pk not in _COMBINATIONS]
+    if missing:
+        # All of them the first time (one read of a small table), then only new ones.
+        known = max(_COMBINATIONS, default=0)
+        cursor.execute(
+            "SELECT id, type, themes, audiences, year FROM search_facetcombination"
+            " WHERE id > %s OR id = ANY(%s)",
+            [known, [pk for pk in missing if pk < known]],
+        )
+        for pk, kind, themes, audiences, year in cursor.fetchall():
+            _COMBINATIONS[pk] = _Combination.make(pk, kind, themes, audiences, year)
+    return _COMBINATIONS
+
+
+def _match(parsed: str) -> tuple[str, list]:
+    if not parsed:
         return "TRUE", []
-    return f"e.vector @@ {_tsquery(prefix)}", [query]
+    return "m.vector @@ %s::tsquery", [with_pairs(parsed)]
 
 
-FACET_SQL = {
-    "type": ("e.type", ""),
-    "theme": ("t.v", ", unnest(e.themes) AS t(v)"),
-    "audience": ("a.v", ", unnest(e.audiences) AS a(v)"),
-    "year": ("extract(year FROM e.date)::int::text", ""),
-}
+class Counted(NamedTuple):
+    """Matches per facet combination: two parallel lists."""
+
+    combinations: list[_Combination]
+    counts: list[int]
 
 
-def _facets(rows: list[dict]) -> dict[str, list[FacetValue]]:
-    facets: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
-    for row in rows:
-        facets[row["f"]].append(FacetValue(value=row["v"], count=row["c"]))
-    for name, values in facets.items():
+def _count(
+    counted: Counted, filters: Filters
+) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The total with every filter, and each facet counted with every filter
+    but its own (so a chosen facet's other options keep their counts)."""
+    sums = [0] * len(_KEY_LIST)
+    total = 0
+    if not any(filters.as_dict().values()):
+        for c, n in zip(*counted, strict=True):
+            total += n
+            for key in c.keys:
+                sums[key] += n
+    else:
+        kind, theme, audience, year = (
+            filters.type,
+            filters.theme,
+            filters.audience,
+            filters.year,
+        )
+        for c, n in zip(*counted, strict=True):
+            t = not kind or c.type == kind
+            h = not theme or theme in c.themes
+            a = not audience or audience in c.audiences
+            y = not year or c.year == year
+            # Each facet with every filter but its own.
+            if h and a and y:
+                sums[c.type_key] += n
+                if t:
+                    total += n
+            if t and a and y:
+                for key in c.theme_keys:
+                    sums[key] += n
+            if t and h and y:
+                for key in c.audience_keys:
+                    sums[key] += n
+            if t and h and a:
+                sums[c.year_key] += n
+    grouped: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+    for number, n in enumerate(sums):
+        if n:
+            name, value = _KEY_LIST[number]
+            grouped[name].append(FacetValue(value=value, count=n))
+    for name, values in grouped.items():
         if name == "year":
             values.sort(key=lambda v: v.value, reverse=True)
         else:
             values.sort(key=lambda v: (-v.count, v.value))
-    return facets
+    return total, grouped
 
 
 def snippet_html(headline: str) -> str:
@@ -107,6 +196,7 @@ def snippet_html(headline: str) -> str:
 
 class PostgresEngine(SearchEngine):
     name = "postgres"
+    use_term_counts = True  # the bench turns it off to measure counting live
 
     def search(
         self, query: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE
@@ -133,55 +223,34 @@ class PostgresEngine(SearchEngine):
         prefix: bool,
         suggest: bool = True,
     ) -> Results:
-        match, match_params = _match_sql(query, prefix)
         offset = (max(1, page) - 1) * page_size
-        if query:
-            rank = (
-                f"(ts_rank_cd(e.rank_vector, {_tsquery(prefix)}, 32)"
-                " + 0.05) / (1 + greatest(current_date - e.date, 0) / 730.0)"
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A word in most entries still reads the index, not every row:
+            # the planner would otherwise scan the table and de-TOAST each
+            # vector. The facet groups fit in memory.
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', 'off', true), "
+                "set_config('work_mem', '16MB', true), "
+                "websearch_to_tsquery(%s::regconfig, %s)::text",
+                [CONFIG, query],
             )
-            rank_params = [query]
-        else:
-            rank, rank_params = "0.0", []
-        # One pass over the matches (the GIN index is read once): the total, the
-        # page of hits and every facet are all worked out from ``m``.
-        where, where_params = _filter_sql(filters)
-        facet_sql, facet_params = [], []
-        for name in FACETS:
-            expression, join = FACET_SQL[name]
-            facet_where, params = _filter_sql(filters, skip=name)
-            facet_sql.append(
-                f"SELECT '{name}' AS f, {expression} AS v, count(*) AS c "  # noqa: S608
-                f"FROM m e{join} WHERE TRUE{facet_where} GROUP BY 2"
+            parsed = cursor.fetchone()[2] if query else ""
+            if parsed and prefix:
+                parsed = with_prefixes(parsed)
+            combinations = (
+                self._combinations(cursor, parsed)
+                if parsed or not query
+                else Counted([], [])
             )
-            facet_params.extend(params)
-        sql = f"""
-            WITH m AS MATERIALIZED (
-                SELECT e.page_id, e.type, e.themes, e.audiences, e.date,
-                    {rank} AS rank
-                FROM search_searchentry e WHERE {match}
+            total, facets = _count(combinations, filters)
+            page_ids = (
+                self._page(
+                    cursor, parsed, total, filters, combinations, offset, page_size
+                )
+                if total
+                else []
             )
-            SELECT
-                (SELECT count(*) FROM m e WHERE TRUE{where}),
-                (SELECT array_agg(page_id) FROM (
-                    SELECT e.page_id FROM m e WHERE TRUE{where}
-                    ORDER BY e.rank DESC, e.date DESC, e.page_id
-                    LIMIT %s OFFSET %s) AS hits),
-                (SELECT json_agg(x) FROM ({" UNION ALL ".join(facet_sql)}) AS x)
-        """  # noqa: S608 - fixed fragments; every value is a parameter
-        params = [
-            *rank_params,
-            *match_params,
-            *where_params,
-            *where_params,
-            page_size,
-            offset,
-            *facet_params,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            total, page_ids, facet_rows = cursor.fetchone()
-            rows = self._hits(cursor, query, page_ids or [], prefix)
+            rows = self._hits(cursor, parsed, page_ids)
             suggestion = ""
             if suggest and query and total < FEW_HITS:
                 suggestion = self._did_you_mean(cursor, query)
@@ -192,19 +261,138 @@ class PostgresEngine(SearchEngine):
             total=total,
             page=page,
             page_size=page_size,
-            facets=_facets(facet_rows or []),
+            facets=facets,
             suggestion=suggestion,
         )
 
+    def _combinations(self, cursor, parsed: str) -> Counted:
+        """How many entries match, per facet combination.
+
+        A single common word (or adjacent pair) whose counts were taken ahead
+        at the index's current version reads them (``TermCounts``); anything
+        else is one pass over the narrow match rows (the GIN index answers a
+        plain query without reading any vector), grouped by a small integer.
+        """
+        match, params = _match(parsed)
+        counts = None
+        if self.use_term_counts and _SINGLE_LEXEME.fullmatch(
+            params[0] if params else ""
+        ):
+            lexeme = params[0][1:-1].replace("''", "'").replace("\\\\", "\\")
+            cursor.execute(
+                "SELECT t.combinations, t.counts FROM search_termcounts t "
+                "JOIN search_indexversion v ON v.id = 1 AND v.version = t.version "
+                "WHERE t.lexeme = %s",
+                [lexeme],
+            )
+            counts = cursor.fetchone()
+        if counts is None:
+            # Two arrays, not thousands of row tuples: less for the garbage
+            # collector to chase.
+            cursor.execute(
+                "SELECT coalesce(array_agg(facets_id), '{}'), "  # noqa: S608
+                "coalesce(array_agg(n), '{}') FROM ("
+                f"SELECT m.facets_id, count(*) AS n FROM search_searchmatch m "
+                f"WHERE {match} GROUP BY 1) AS c",
+                params,
+            )
+            counts = cursor.fetchone()
+        known = _known_combinations(cursor, counts[0])
+        return Counted([known[pk] for pk in counts[0]], counts[1])
+
     @staticmethod
-    def _hits(cursor, query: str, page_ids: list[int], prefix: bool) -> list[Hit]:
+    def _page(
+        cursor,
+        parsed: str,
+        total: int,
+        filters: Filters,
+        combinations: Counted,
+        offset: int,
+        page_size: int,
+    ) -> list[int]:
+        """The page ids of one page of hits, best first.
+
+        Strong matches (in the title or summary) come first, scored by
+        ``ts_rank_cd`` on title and summary with a freshness boost; only the
+        newest ``MAX_RANKED`` strong matches are scored (every match, for all
+        but the commonest words). The rest follow newest first: with nothing
+        in the title or summary to score, freshness alone orders them.
+        """
+        scope, scope_params = "", []
+        if any(filters.as_dict().values()):
+            scope = " AND m.facets_id = ANY(%s)"
+            scope_params = [
+                [c.id for c in combinations.combinations if c.passes(filters)]
+            ]
+        strong_ids: list[int] = []
+        if parsed:
+            # With a negated word a title match may still be excluded by the
+            # body: check the whole vector too (only for these candidates).
+            also, match_also, also_params = "", "", []
+            if "!" in parsed:
+                also = "JOIN search_searchmatch m ON m.page_id = r.page_id"
+                match_also, also_params = _match(parsed)
+                match_also = f"AND {match_also}"
+            cursor.execute(
+                f"""
+                SELECT s.page_id FROM (
+                    SELECT r.page_id, r.date, r.rank_vector FROM search_searchrank r
+                    {also}
+                    WHERE r.rank_vector @@ %s::tsquery{scope.replace("m.", "r.")}
+                        {match_also}
+                    ORDER BY r.date DESC, r.page_id LIMIT %s
+                ) AS s
+                ORDER BY (ts_rank_cd(s.rank_vector, %s::tsquery, 32) + 0.05)
+                    / (1 + greatest(current_date - s.date, 0) / 730.0) DESC,
+                    s.date DESC, s.page_id
+                """,  # noqa: S608 - fixed fragments; values are parameters
+                [
+                    with_pairs(parsed),
+                    *scope_params,
+                    *also_params,
+                    MAX_RANKED,
+                    parsed,
+                ],
+            )
+            strong_ids = [row[0] for row in cursor.fetchall()]
+        page_ids = strong_ids[offset : offset + page_size]
+        if page_size in (len(page_ids), 0) or len(strong_ids) in (MAX_RANKED, total):
+            return page_ids
+        # The page reaches past the strong matches: the others, newest first.
+        wanted = page_size - len(page_ids)
+        skip = max(0, offset - len(strong_ids))
+        match, params = _match(parsed)
+        if total <= BITMAP_FIRST:
+            # Read the matches through the index, then sort: the planner may
+            # otherwise walk the date index checking each entry's vector,
+            # which it does not know is stored out of line.
+            found = "SELECT m.page_id, m.date, m.facets_id FROM search_searchmatch m"
+            source = (
+                f"(WITH found AS MATERIALIZED ({found} WHERE {match})"  # noqa: S608
+                " SELECT * FROM found) AS m"
+            )
+            where = "TRUE"
+        else:
+            source, where = "search_searchmatch m", match
+        cursor.execute(
+            f"""
+            SELECT m.page_id FROM {source}
+            WHERE {where}{scope} AND NOT m.page_id = ANY(%s)
+            ORDER BY m.date DESC, m.page_id LIMIT %s OFFSET %s
+            """,  # noqa: S608 - fixed fragments; values are parameters
+            [*params, *scope_params, strong_ids, wanted, skip],
+        )
+        return page_ids + [row[0] for row in cursor.fetchall()]
+
+    @staticmethod
+    def _hits(cursor, parsed: str, page_ids: list[int]) -> list[Hit]:
         """The hits' details and snippets, in the order found."""
         if not page_ids:
             return []
         headline = (
             f"ts_headline('{CONFIG}', e.summary || ' ' || "
-            f"left(e.body || ' ' || e.documents, %s), {_tsquery(prefix)}, %s)"
-            if query
+            "left(e.body || ' ' || e.documents, %s), %s::tsquery, %s)"
+            if parsed
             else "NULL"
         )
         cursor.execute(
@@ -213,8 +401,8 @@ class PostgresEngine(SearchEngine):
                 e.date, {headline}
             FROM search_searchentry e WHERE e.page_id = ANY(%s)
             """,  # noqa: S608 - fixed fragments; values are parameters
-            [HEADLINE_CHARS, query, HEADLINE_OPTIONS, page_ids]
-            if query
+            [HEADLINE_CHARS, parsed, HEADLINE_OPTIONS, page_ids]
+            if parsed
             else [page_ids],
         )
         found = {row[0]: row for row in cursor.fetchall()}
