@@ -244,6 +244,9 @@ def count_common_terms(
         cursor.execute("SELECT version FROM search_indexversion WHERE id = 1")
         row = cursor.fetchone()
         version = row[0] if row else 0
+        # A later change in this same transaction must raise the version again
+        # (the trigger raises it once per transaction).
+        cursor.execute("SELECT set_config('search.version_raised', '', true)")
         if row is None:
             cursor.execute(
                 "INSERT INTO search_indexversion (id, version) VALUES (1, 0) "

@@ -33,3 +33,10 @@ def reconcile_search_task() -> dict:
     report = reconcile()
     logger.info("Search reconcile: checked %s, fixed %s", report.checked, report.fixed)
     return {"checked": report.checked, "fixed": report.fixed}
+
+
+@shared_task(name="search.count_common_terms", ignore_result=True)
+def count_common_terms_task(**options) -> dict:
+    from .indexing import count_common_terms
+
+    return count_common_terms(**options)

@@ -41,6 +41,7 @@ app.conf.task_routes = {
     "search.sync_page": {"queue": "index"},
     "search.sync_document": {"queue": "index"},
     "search.reconcile": {"queue": "periodic"},
+    "search.count_common_terms": {"queue": "index"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -119,6 +120,12 @@ app.conf.beat_schedule = {
         "task": "search.reconcile",
         "schedule": crontab(hour=2, minute=10),
         "options": {"queue": "periodic"},
+    },
+    # Does nothing unless the index changed since the last run.
+    "search-count-common-terms": {
+        "task": "search.count_common_terms",
+        "schedule": 60.0,
+        "options": {"queue": "index", "expires": 55},
     },
 }
 

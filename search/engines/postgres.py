@@ -40,6 +40,7 @@ from .tsquery import with_pairs, with_prefixes
 HEADLINE_CHARS = 20_000
 FEW_HITS = 3
 MAX_RANKED = 1000  # the search page offers 100 pages of 10
+WALK_SHARE = 0.6  # of entries: a query matching more walks the date index
 BITMAP_FIRST = 20_000  # matches: up to this many, sort them rather than walk dates
 _SINGLE_LEXEME = re.compile(r"'(?:[^'\\]|''|\\.)+'")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -231,10 +232,14 @@ class PostgresEngine(SearchEngine):
             cursor.execute(
                 "SELECT set_config('enable_seqscan', 'off', true), "
                 "set_config('work_mem', '16MB', true), "
-                "websearch_to_tsquery(%s::regconfig, %s)::text",
+                "set_config('max_parallel_workers_per_gather', '0', true), "
+                "websearch_to_tsquery(%s::regconfig, %s)::text, "
+                "(SELECT reltuples FROM pg_class "
+                "WHERE oid = 'search_searchrank'::regclass)",
                 [CONFIG, query],
             )
-            parsed = cursor.fetchone()[2] if query else ""
+            *_, parsed, entries = cursor.fetchone()
+            parsed = parsed if query else ""
             if parsed and prefix:
                 parsed = with_prefixes(parsed)
             combinations = (
@@ -245,7 +250,14 @@ class PostgresEngine(SearchEngine):
             total, facets = _count(combinations, filters)
             page_ids = (
                 self._page(
-                    cursor, parsed, total, filters, combinations, offset, page_size
+                    cursor,
+                    parsed,
+                    total,
+                    entries,
+                    filters,
+                    combinations,
+                    offset,
+                    page_size,
                 )
                 if total
                 else []
@@ -305,6 +317,7 @@ class PostgresEngine(SearchEngine):
         cursor,
         parsed: str,
         total: int,
+        entries: float,
         filters: Filters,
         combinations: Counted,
         offset: int,
@@ -333,18 +346,30 @@ class PostgresEngine(SearchEngine):
                 also = "JOIN search_searchmatch m ON m.page_id = r.page_id"
                 match_also, also_params = _match(parsed)
                 match_also = f"AND {match_also}"
+            # Most entries match: walk the date index until enough strong
+            # matches are found (a few thousand rows at most). Otherwise go
+            # through the index and sort: a walk would read every entry in turn
+            # for a word in one title in twenty.
+            walk = entries > 0 and total >= WALK_SHARE * entries
+            strong = f"""
+                SELECT r.page_id, r.date FROM search_searchrank r
+                {also}
+                WHERE r.rank_vector @@ %s::tsquery{scope.replace("m.", "r.")}
+                    {match_also}
+            """  # noqa: S608 - fixed fragments; values are parameters
             cursor.execute(
                 f"""
-                SELECT s.page_id FROM (
-                    SELECT r.page_id, r.date, r.rank_vector FROM search_searchrank r
-                    {also}
-                    WHERE r.rank_vector @@ %s::tsquery{scope.replace("m.", "r.")}
-                        {match_also}
-                    ORDER BY r.date DESC, r.page_id LIMIT %s
-                ) AS s
-                ORDER BY (ts_rank_cd(s.rank_vector, %s::tsquery, 32) + 0.05)
-                    / (1 + greatest(current_date - s.date, 0) / 730.0) DESC,
-                    s.date DESC, s.page_id
+                WITH strong AS {"NOT MATERIALIZED" if walk else "MATERIALIZED"}
+                    ({strong}),
+                newest AS (
+                    SELECT s.page_id FROM strong s
+                    ORDER BY s.date DESC, s.page_id LIMIT %s
+                )
+                SELECT r.page_id FROM newest n
+                JOIN search_searchrank r ON r.page_id = n.page_id
+                ORDER BY (ts_rank_cd(r.rank_vector, %s::tsquery, 32) + 0.05)
+                    / (1 + greatest(current_date - r.date, 0) / 730.0) DESC,
+                    r.date DESC, r.page_id
                 """,  # noqa: S608 - fixed fragments; values are parameters
                 [
                     with_pairs(parsed),

@@ -77,10 +77,17 @@ BEGIN
 END
 $$;
 
+-- Once per transaction: its changes and the new version commit together.
+-- (Once per statement would update the one row thousands of times in a bulk
+-- write, each update walking the row's growing chain of versions.)
 CREATE FUNCTION search_index_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO search_indexversion (id, version) VALUES (1, 1)
-    ON CONFLICT (id) DO UPDATE SET version = search_indexversion.version + 1;
+    IF current_setting('search.version_raised', true) IS DISTINCT FROM
+            txid_current()::text THEN
+        INSERT INTO search_indexversion (id, version) VALUES (1, 1)
+        ON CONFLICT (id) DO UPDATE SET version = search_indexversion.version + 1;
+        PERFORM set_config('search.version_raised', txid_current()::text, true);
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -210,6 +210,17 @@ def test_through_the_real_worker(celery_worker_process, site):
     )
     page.save_revision().publish()
     wait_for(lambda: found("quokka") == ["Worker indexed page"], timeout=30)
+    # Common words are counted ahead by a beat task on the index queue.
+    from search.models import TermCounts
+    from search.tasks import count_common_terms_task
+    from website.celery import app
+
+    entry = app.conf.beat_schedule["search-count-common-terms"]
+    assert entry["task"] == count_common_terms_task.name
+    count_common_terms_task.apply_async(
+        kwargs={"share": 0.5, "min_entries": 0}, queue=entry["options"]["queue"]
+    )
+    wait_for(lambda: TermCounts.objects.exists(), timeout=30)
 
     Page.objects.get(pk=page.pk).unpublish()
     wait_for(lambda: found("quokka") == [], timeout=30)

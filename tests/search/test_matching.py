@@ -122,7 +122,9 @@ def test_the_trigger_keeps_match_and_rank_rows_with_the_entry(pages):
     assert not SearchRank.objects.filter(page_id=pages[0].pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_every_change_raises_the_index_version(pages):
+    """Once per transaction: each of these commits on its own."""
     _entry(pages[0], title="One")
     first = IndexVersion.objects.get(pk=1).version
     _entry(pages[1], title="Two")

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from search.indexing import reindex
+from search.indexing import count_common_terms, reindex
 
 
 class Command(BaseCommand):
@@ -19,11 +19,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"Indexed {done} of {total} pages")
 
         result = reindex(progress=progress)
+        counted = count_common_terms()
         if verbosity:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Search index rebuilt: {result['indexed']} entries, "
-                    f"{result['removed']} removed, in "
+                    f"{result['removed']} removed, "
+                    f"{counted['terms'] or 0} common words counted ahead, in "
                     f"{time.monotonic() - started:.1f}s."
                 )
             )
