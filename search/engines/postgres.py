@@ -1,14 +1,17 @@
-"""The default engine: PostgreSQL full text search over ``SearchEntry``.
+"""The default engine: PostgreSQL full text search over the index tables.
 
 - ``websearch_to_tsquery`` in the ``cdr`` configuration (English stems, accents
   removed): quotes make phrases, ``or`` and ``-word`` work, and no input can be
-  a syntax error.
-- Matching uses the whole ``vector`` (GIN index); ranking uses ``rank_vector``
-  (title and summary only), so a common word's thousands of matches are ranked
-  without reading their bodies. A match in the title outranks one in the
-  summary, which outranks one only in the body; newer pages get a boost.
-- Facet counts come from one statement: each facet counted with every other
+  a syntax error. Phrases of plain words match through the pair lexemes the
+  index stores (``search/engines/tsquery.py``).
+- Counting reads only the narrow ``SearchMatch`` rows (the GIN index answers
+  without reading a vector), grouped by facet combination; the combinations
+  become the total and the facets here, each facet counted with every other
   filter applied (so the options of a chosen facet stay visible with counts).
+  A single common word uses counts taken ahead at the current index version.
+- Ranking: matches in the title or summary first, scored on ``rank_vector``
+  (title over summary, newer pages boosted), only the newest ``MAX_RANKED`` of
+  them; then the others, newest first.
 - Snippets are ``ts_headline`` over the first part of the body, escaped here,
   with ``<mark>`` around the matched words.
 - "Did you mean" replaces each query word that matches no known word with the
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from html import escape
 from typing import NamedTuple
 
@@ -109,20 +113,26 @@ class _Combination(NamedTuple):
 # Combinations never change once written (a new one gets a new id), so each
 # process keeps those it has seen.
 _COMBINATIONS: dict[int, _Combination] = {}
+_LOADING = threading.Lock()
 
 
 def _known_combinations(cursor, ids: list[int]) -> dict[int, _Combination]:
     missing = [pk for pk in ids if pk not in _COMBINATIONS]
     if missing:
-        # All of them the first time (one read of a small table), then only new ones.
-        known = max(_COMBINATIONS, default=0)
-        cursor.execute(
-            "SELECT id, type, themes, audiences, year FROM search_facetcombination"
-            " WHERE id > %s OR id = ANY(%s)",
-            [known, [pk for pk in missing if pk < known]],
-        )
-        for pk, kind, themes, audiences, year in cursor.fetchall():
-            _COMBINATIONS[pk] = _Combination.make(pk, kind, themes, audiences, year)
+        with _LOADING:  # threads of one worker share the numbering
+            # All of them the first time (one read of a small table), then only
+            # new ones.
+            known = max(_COMBINATIONS, default=0)
+            cursor.execute(
+                "SELECT id, type, themes, audiences, year FROM search_facetcombination"
+                " WHERE id > %s OR id = ANY(%s)",
+                [known, [pk for pk in missing if pk < known]],
+            )
+            for pk, kind, themes, audiences, year in cursor.fetchall():
+                if pk not in _COMBINATIONS:
+                    _COMBINATIONS[pk] = _Combination.make(
+                        pk, kind, themes, audiences, year
+                    )
     return _COMBINATIONS
 
 
