@@ -68,3 +68,31 @@ def test_title_suggestions_appear_as_you_type(new_page, indexed_site):
         page.get_by_label("Search for").press_sequentially("safer", delay=30)
     options = page.locator("#search-suggestions option")
     expect(options.first).to_have_attribute("value", "Safer sleep for babies")
+
+
+def test_editors_read_the_search_reports(page, indexed_site, axe):
+    """Top searches and searches with no results, in the admin, pass axe."""
+    from django.contrib.auth import get_user_model
+
+    from search import analytics
+
+    analytics.record("safer sleep", 3)
+    analytics.record("safer sleep", 3)
+    analytics.record("xylophonic", 0)
+    password = "correct-horse-9"  # noqa: S105 - the test user's password
+    get_user_model().objects.create_superuser(
+        "search-editor", "editor@example.org", password
+    )
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("search-editor")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/**")
+
+    page.goto("/admin/reports/search-terms/")
+    expect(page.get_by_role("cell", name="safer sleep")).to_be_visible()
+    axe(page, "search terms report")
+    page.goto("/admin/reports/search-no-results/")
+    expect(page.get_by_role("cell", name="xylophonic")).to_be_visible()
+    expect(page.get_by_role("cell", name="safer sleep")).to_have_count(0)
+    axe(page, "searches with no results report")
