@@ -93,15 +93,17 @@ def make_bulletin():
 
 
 class Sink:
-    """bench/_smtp_sink.py in ``processes`` processes sharing one port."""
+    """bench/_smtp_sink.py in ``processes`` processes sharing one port, each taking
+    ``delay_ms`` over every message."""
 
-    def __init__(self, processes: int = 2):
+    def __init__(self, processes: int = 2, delay_ms: int = 0):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
+        sink = [sys.executable, str(ROOT / "bench" / "_smtp_sink.py"), str(self.port)]
         self.procs = [
             subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "_smtp_sink.py"), str(self.port)],
+                [*sink, str(delay_ms)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -256,6 +258,8 @@ class Workers:
             threading.Thread(target=self._sample, daemon=True).start()
 
     def children(self) -> list[psutil.Process]:
+        if self.proc is None:  # not started (stopped before it could be)
+            return []
         try:
             return psutil.Process(self.proc.pid).children()
         except psutil.NoSuchProcess:

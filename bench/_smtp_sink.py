@@ -1,8 +1,9 @@
 """A counting SMTP sink (aiosmtpd), one process of several, for the send benches.
 
-``python bench/_smtp_sink.py PORT`` listens on PORT with ``SO_REUSEPORT``, so
-several processes share one port and the kernel spreads connections over them (one
-Python process would be what the bench measures). It prints ``ready``, then
+``python bench/_smtp_sink.py PORT [DELAY_MS]`` listens on PORT with ``SO_REUSEPORT``,
+so several processes share one port and the kernel spreads connections over them
+(one Python process would be what the bench measures); with DELAY_MS it takes that
+long over each message, as a real mail server does. It prints ``ready``, then
 answers commands on stdin, one per line: ``stats`` prints one JSON line (messages,
 recipients, and each recipient's Message-IDs, for the parent to merge), ``reset``
 forgets everything, ``quit`` stops.
@@ -53,7 +54,8 @@ class BulkDataSMTP(SMTP):
 
 
 class CountingHandler:
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
         self.reset()
 
     def reset(self):
@@ -67,6 +69,8 @@ class CountingHandler:
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         head = envelope.content[:4096]
         match = MESSAGE_ID.search(head)
         message_id = match.group(1) if match else b""
@@ -108,7 +112,7 @@ def commands(handler: CountingHandler, loop: asyncio.AbstractEventLoop) -> None:
 
 def main():
     port = int(sys.argv[1])
-    handler = CountingHandler()
+    handler = CountingHandler(int(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(

@@ -19,9 +19,13 @@ step. If a worker is killed between the two, the task message comes back
 (``acks_late`` with ``reject_on_worker_lost``), the re-run reclaims its own rows
 and sends the one that was in flight again, with the same ``Message-ID`` (made
 from the delivery's id), so receiving systems can drop it: at most one repeat per
-killed process. Rows left claimed by a worker that died for good are put back by
-``sweep()`` after ``DELIVERY_STALE_AFTER_SECONDS``; a row that has been tried
-``DELIVERY_MAX_ATTEMPTS`` times is marked failed with the last reason.
+killed process. If instead the database goes away mid-batch (a restart, a
+failover), the worker still knows which message the server took last: the batch
+raises ``DatabaseLost`` carrying it, and the retry records it before anything
+else, so a database restart repeats nothing. Rows left claimed by a worker that
+died for good are put back by ``sweep()`` after ``DELIVERY_STALE_AFTER_SECONDS``;
+a row that has been tried ``DELIVERY_MAX_ATTEMPTS`` times is marked failed with
+the last reason.
 """
 
 from __future__ import annotations
@@ -31,14 +35,17 @@ import math
 import smtplib
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from website.services import is_database_outage
 
 from . import tokens
 from .mime import HeaderInjection, PreparedMessage, Recipient
@@ -515,10 +522,10 @@ class _Links:
         )
 
 
-def _claim(send_id: int, claim: str) -> list[tuple]:
+def _claim(send_id: int, claim: str, sent: int = -1) -> list[tuple]:
     # A re-run after a kill: what the server took before the kill is sent, not
-    # claimed again.
-    _settle(send_id, claim)
+    # claimed again (``sent``: one it took that the last try could not record).
+    _settle(send_id, claim, sent)
     with connection.cursor() as cursor:
         cursor.execute(
             _CLAIM,
@@ -546,18 +553,51 @@ class RetryLater(Exception):
     """The mail server could not be reached; the batch keeps its rows for a retry."""
 
 
-def deliver_batch(send_id: int, claim: str | None = None) -> None:
+class DatabaseLost(Exception):
+    """The database could not be reached; the batch keeps its rows for a retry.
+
+    ``sent`` is the delivery whose message the mail server took last without it
+    being recorded (-1 if none): the retry records it before anything else.
+    """
+
+    def __init__(self, sent: int):
+        super().__init__(f"Database unreachable (delivery {sent} to record as sent)")
+        self.sent = sent
+
+
+@dataclass
+class _Batch:
+    claim: str
+    # The delivery the mail server took last, not yet recorded as sent (-1: none).
+    unrecorded: int = -1
+
+
+def deliver_batch(send_id: int, claim: str | None = None, sent: int = -1) -> None:
     """Claim and send one batch; see the module docstring for the guarantees.
 
     ``claim`` names the batch (the Celery task id): a re-run with the same claim
-    takes back the rows it had claimed. Raises ``RetryLater`` if the mail server
-    cannot be reached; the caller retries with the same claim, or gives up.
+    takes back the rows it had claimed, after recording ``sent`` as sent (a
+    message an earlier try sent but could not record). Raises ``RetryLater`` if
+    the mail server cannot be reached and ``DatabaseLost`` if the database cannot;
+    the caller retries with the same claim, or gives up.
     """
-    claim = claim or uuid.uuid4().hex
+    batch = _Batch(claim or uuid.uuid4().hex, unrecorded=sent)
+    try:
+        _deliver(send_id, batch)
+    except (DatabaseError, psycopg.Error) as error:
+        if not is_database_outage(error):
+            raise
+        connection.close()  # the next try connects afresh
+        raise DatabaseLost(batch.unrecorded) from error
+
+
+def _deliver(send_id: int, batch: _Batch) -> None:
+    claim = batch.claim
     send = Send.objects.filter(pk=send_id).first()
     if send is None or send.status == Send.Status.CANCELLED:
         return
-    rows = _claim(send_id, claim)
+    rows = _claim(send_id, claim, batch.unrecorded)
+    batch.unrecorded = -1
     if not rows:
         _maybe_finish(send_id)
         return
@@ -577,7 +617,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
         transport.open()
     except (OSError, smtplib.SMTPException) as error:
         raise RetryLater(str(error)) from error
-    previous, deferred = -1, 0
+    deferred = 0
     connection.ensure_connection()
     try:
         # psycopg's own cursor, for a server-side prepared statement: the per-message
@@ -593,7 +633,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                 cursor.execute(
                     _NEXT,
                     {
-                        "previous": previous,
+                        "previous": batch.unrecorded,
                         "send": send_id,
                         "id": delivery_id,
                         "claim": claim,
@@ -601,7 +641,7 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     },
                     prepare=True,
                 )
-                previous = -1
+                batch.unrecorded = -1
                 row = cursor.fetchone()
                 if row is None or not row[0]:
                     continue  # taken back by the sweep
@@ -629,19 +669,20 @@ def deliver_batch(send_id: int, claim: str | None = None) -> None:
                     _set([delivery_id], claim, Delivery.Status.PENDING, str(error))
                     deferred += 1
                     continue
-                previous = delivery_id
+                batch.unrecorded = delivery_id
     except (OSError, smtplib.SMTPException) as error:
         # The connection failed mid-batch. Rows not yet tried stay claimed by this
         # task; the retry (same task id) reclaims them. The one in flight, if the
         # server did take it, goes again with the same Message-ID.
-        _settle(send_id, claim, previous)
+        _settle(send_id, claim, batch.unrecorded)
         logger.warning("Send %s: SMTP failed mid-batch (%s); retrying", send_id, error)
         raise RetryLater(str(error)) from error
     finally:
         transport.close()
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
-    _settle(send_id, claim, previous)
+    _settle(send_id, claim, batch.unrecorded)
+    batch.unrecorded = -1
     if deferred:
         enqueue_batches(send_id, deferred, send.queue, countdown=60)
     _maybe_finish(send_id)

@@ -70,6 +70,16 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
+# Why someone left, if they choose to say (on the unsubscribe page): the key goes
+# in the consent record's details; the impact report counts them.
+UNSUBSCRIBE_REASONS = [
+    ("too_many", "Too many emails"),
+    ("not_relevant", "Not relevant to my work"),
+    ("changed_role", "I have changed role or left my job"),
+    ("elsewhere", "I get this information elsewhere"),
+    ("other", "Another reason"),
+]
+
 CONSENT_WORDING = {
     "2026-11": (
         "We will email you the learning you choose from the national child death "
@@ -436,12 +446,14 @@ def unsubscribe(
     subscriber: Subscriber,
     lists: Iterable[DistributionList] | None = None,
     method: str = ConsentRecord.Method.PREFERENCE_CENTRE,
+    reason: str = "",
 ) -> bool:
     """Leave some lists, or (``lists=None``) everything; True if anything changed.
 
     Leaving the last list is leaving everything. Leaving everything also drops any
     pending choices, so an old confirmation link cannot subscribe them again.
-    Repeating it changes and records nothing.
+    Repeating it changes and records nothing. ``reason``: a key of
+    ``UNSUBSCRIBE_REASONS`` if they gave one (anything else is not recorded).
     """
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -472,11 +484,14 @@ def unsubscribe(
                 subscriber.save(update_fields=fields)
                 changed = True
         if changed:
+            details = {"lists": "all" if lists is None else left}
+            if reason in dict(UNSUBSCRIBE_REASONS):
+                details["reason"] = reason
             ConsentRecord.objects.create(
                 subscriber=subscriber,
                 action=ConsentRecord.Action.UNSUBSCRIBED,
                 method=method,
-                details={"lists": "all" if lists is None else left},
+                details=details,
             )
     return changed
 

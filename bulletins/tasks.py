@@ -23,21 +23,28 @@ def start_send_task(send_id: int) -> None:
     reject_on_worker_lost=True,
     max_retries=sending.BATCH_MAX_RETRIES,
 )
-def deliver_batch_task(self, send_id: int) -> None:
+def deliver_batch_task(self, send_id: int, sent: int = -1) -> None:
     """Send one batch of a send's pending deliveries over one SMTP connection.
 
-    A retry keeps the task id, so it takes back the same rows; after the last
-    retry the batch's unsent rows are marked failed with the reason.
+    A retry keeps the task id, so it takes back the same rows. When the mail
+    server stays unreachable, the batch's unsent rows are marked failed with the
+    reason after the last retry; when the database does, they are left to the
+    sweep. A retry after losing the database carries the message the server took
+    last (``sent``), to be recorded first rather than sent again.
     """
     claim = self.request.id
+    retries = self.request.retries or 0
+    countdown = min(300, 5 * 2**retries)
     try:
-        sending.deliver_batch(send_id, claim)
+        sending.deliver_batch(send_id, claim, sent)
     except sending.RetryLater as error:
-        retries = self.request.retries or 0
         if retries >= self.max_retries:
             sending.give_up_batch(send_id, claim, f"Mail server unreachable: {error}")
             return
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**retries)) from error
+        raise self.retry(exc=error, countdown=countdown, kwargs={}) from error
+    except sending.DatabaseLost as error:
+        kwargs = {"sent": error.sent}
+        raise self.retry(exc=error, countdown=countdown, kwargs=kwargs) from error
 
 
 @shared_task(name="bulletins.sweep_deliveries", ignore_result=True)

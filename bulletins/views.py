@@ -332,6 +332,7 @@ def unsubscribe(request, token: str):
             method=ConsentRecord.Method.ONE_CLICK
             if one_click
             else ConsentRecord.Method.EMAIL_LINK,
+            reason=request.POST.get("reason", ""),
         )
         if one_click:
             subscriber.refresh_from_db()
@@ -356,6 +357,7 @@ def _unsubscribe_context(subscriber: Subscriber, *, error: bool = False) -> dict
         "done": not subscribed and not subscriber.pending_choices,
         "error": error,
         "preferences_url": _url("preferences", subscriber, tokens.PREFERENCES),
+        "reasons": subscriptions.UNSUBSCRIBE_REASONS,
     }
 
 

@@ -259,9 +259,12 @@ def line_chart(
     every = max(1, len(labels) // 8)  # no more than about eight x labels
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
+            # The last label ends at the right edge, so it is never cut off.
+            last = i == len(labels) - 1 and i > 0
             body.append(
                 f'<text x="{left + i * step:.1f}" y="{bottom + 20:.1f}" '
-                f'text-anchor="middle" fill="{TEXT}">{escape(label)}</text>'
+                f'text-anchor="{"end" if last else "middle"}" fill="{TEXT}">'
+                f"{escape(label)}</text>"
             )
     for n, s in enumerate(series):
         points = [
@@ -279,3 +282,84 @@ def line_chart(
             _marker(MARKERS[n % len(MARKERS)], x, y, s.colour) for x, y in points
         )
     return _svg(bottom + 30, title, description, body)
+
+
+def nice_max(value: float) -> float:
+    """A round top for a count axis (1, 2, 4 or 5 times a power of ten, and at
+    least 4) so the gridlines at quarters fall on whole numbers."""
+    if value <= 4:
+        return 4
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 4, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def grouped_bar_chart(
+    rows: Sequence[tuple[str, Sequence[float | None]]],
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str = "The table beside this chart gives the same figures.",
+    max_value: float | None = 100,
+    unit: str = "%",
+) -> SafeString:
+    """Side-by-side horizontal bars: one per series for each row (say, before and
+    after), each labelled with its value; a legend above names the series in the
+    order the bars are drawn, and the second series is hatched, not only coloured."""
+    values = [v for _, row in rows for v in row if v is not None]
+    top = max([max_value or 0, *values]) or 1
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    height = BAR_HEIGHT * 0.75
+    body, x = [], 0.0
+    for n, s in enumerate(series):
+        body.append(
+            f'<rect x="{x:.1f}" y="4" width="14" height="14" fill="{s.colour}" '
+            f'stroke="{TEXT}" stroke-width="1"/>'
+            + _hatch(x, 4, 14, 14, n)
+            + f'<text x="{x + 20:.1f}" y="16" fill="{TEXT}">{escape(s.label)}</text>'
+        )
+        x += 26 + 8 * len(s.label)
+    y = 30.0
+    for label, row in rows:
+        body.append(_label(y, label))
+        for n, (s, value) in enumerate(zip(series, row, strict=False)):
+            bar_y = y + n * height
+            if value is None:
+                body.append(
+                    f'<text x="{LABEL_WIDTH}" y="{bar_y + height * 0.8:.1f}" '
+                    f'fill="{TEXT}">No figure</text>'
+                )
+                continue
+            width = max(0.0, span * value / top)
+            body.append(
+                f'<rect x="{LABEL_WIDTH}" y="{bar_y:.1f}" width="{width:.1f}" '
+                f'height="{height:.1f}" fill="{s.colour}">'
+                f"<title>{escape(s.label)}: {escape(_number(value, unit))}</title>"
+                "</rect>"
+                + _hatch(LABEL_WIDTH, bar_y, width, height, n)
+                + f'<text x="{LABEL_WIDTH + width + 6:.1f}" '
+                f'y="{bar_y + height * 0.8:.1f}" fill="{TEXT}">'
+                f"{escape(_number(value, unit))}</text>"
+            )
+        y += height * max(1, len(series)) + GAP
+    return _svg(y, title, description, body)
+
+
+def _hatch(x: float, y: float, width: float, height: float, n: int) -> str:
+    """White diagonal strokes over every second series' bars (not colour alone)."""
+    if n % 2 == 0 or width < 2:
+        return ""
+    lines = []
+    step = 6.0
+    offset = 0.0
+    while offset < width + height:
+        x1, y1 = x + max(0.0, offset - height), y + min(height, offset)
+        x2, y2 = x + min(width, offset), y + max(0.0, offset - width)
+        lines.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'stroke="#ffffff" stroke-width="1.5"/>'
+        )
+        offset += step
+    return "".join(lines)

@@ -162,13 +162,22 @@ def csv_response(rows: Iterable[Row], filename: str) -> StreamingHttpResponse:
 
 
 def xlsx_bytes(rows: Iterable[Row], sheet_title: str) -> bytes:
+    return workbook_bytes([(sheet_title, rows)])
+
+
+def workbook_bytes(
+    sheets: Iterable[tuple[str, Iterable[Row]]], freeze: str | None = "B2"
+) -> bytes:
+    """One sheet per (title, rows), in order; titles cut to Excel's 31 characters."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
-    sheet.freeze_panes = "B2"
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    for sheet_title, rows in sheets:
+        sheet = workbook.create_sheet(sheet_title[:31])
+        if freeze:
+            sheet.freeze_panes = freeze
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

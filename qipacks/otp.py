@@ -39,6 +39,12 @@ def is_verified(user) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_verified", bool)())
 
 
+def second_factor_step(user) -> str:
+    """The URL name of the step a signed-in person still needs: a code, or set-up
+    (the first time). The admin sends unverified sessions here too."""
+    return "qi:verify" if has_second_factor(user) else "qi:setup"
+
+
 def normalise_code(code: str) -> str:
     """What people type, as the devices store it: no spaces or dashes, lower case."""
     return re.sub(r"[\s-]", "", code or "").lower()

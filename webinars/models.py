@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -150,6 +151,10 @@ _YOUTUBE_HOSTS = {
     "www.youtube-nocookie.com",
 }
 _VIMEO_PATH = re.compile(r"^/(?:video/)?(\d{1,12})(?:/([0-9a-f]{6,20}))?/?$")
+
+
+# Where the privacy-enhanced players below load from.
+PLAYER_ORIGINS = ["https://www.youtube-nocookie.com", "https://player.vimeo.com"]
 
 
 def recording_embed(url: str) -> RecordingEmbed | None:
@@ -611,6 +616,8 @@ class WebinarPage(RoutablePageMixin, TaggedContentPage):
         return context
 
     @path("")
+    # Pressing play loads the video site's player into the frame (only here).
+    @csp_update({"frame-src": PLAYER_ORIGINS})
     def page_view(self, request):
         return self.render(request)
 

@@ -1,10 +1,14 @@
 """The Celery application: queues named by purpose, the whole beat schedule here."""
 
 import os
+from contextvars import Token
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+from celery.utils.log import get_multiprocessing_logger
 from kombu import Queue
+
+from website import observability
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "website.settings.dev")
 
@@ -42,6 +46,8 @@ app.conf.task_routes = {
     "search.sync_document": {"queue": "index"},
     "search.reconcile": {"queue": "periodic"},
     "search.count_common_terms": {"queue": "index"},
+    "impact.flush_page_views": {"queue": "periodic"},
+    "impact.send_quarterly_summary": {"queue": "periodic"},
 }
 
 # Every periodic job, in one place. Each task is safe to run twice.
@@ -127,6 +133,66 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"queue": "index", "expires": 55},
     },
+    # Page-view counters from Redis into the table; nothing lost if one is missed.
+    "impact-flush-page-views": {
+        "task": "impact.flush_page_views",
+        "schedule": 300.0,
+        "options": {"queue": "periodic", "expires": 290},
+    },
+    # The first day of each quarter, for the quarter just ended (sent once).
+    "impact-quarterly-summary": {
+        "task": "impact.send_quarterly_summary",
+        "schedule": crontab(month_of_year="1,4,7,10", day_of_month=1, hour=8, minute=0),
+        "options": {"queue": "periodic"},
+    },
 }
 
 app.autodiscover_tasks()
+
+# The id of the request that queued a task travels in a message header; around the
+# task it is the current request id again, so the task's log lines (and any task it
+# queues in turn) carry it. A task queued outside any request has none.
+_bound_request_ids: dict[str, Token] = {}
+
+
+@signals.before_task_publish.connect
+def _send_request_id(headers=None, **kwargs):
+    request_id = observability.current_request_id()
+    if request_id and headers is not None:
+        headers.setdefault(observability.TASK_HEADER, request_id)
+
+
+@signals.task_prerun.connect
+def _bind_request_id(task_id=None, task=None, **kwargs):
+    # Run inline (eager), a task has no header and keeps the caller's id.
+    request_id = getattr(task.request, observability.TASK_HEADER, None)
+    _bound_request_ids[task_id] = observability.bind_request_id(
+        request_id or observability.current_request_id()
+    )
+
+
+@signals.task_postrun.connect
+def _unbind_request_id(task_id=None, **kwargs):
+    token = _bound_request_ids.pop(task_id, None)
+    if token is not None:
+        observability.unbind_request_id(token)
+
+
+def _json_logs() -> bool:
+    from django.conf import settings
+
+    return settings.LOG_FORMAT == "json"
+
+
+@signals.after_setup_logger.connect
+def _worker_log_format(logger=None, **kwargs):
+    """Workers log in the web processes' format when it is JSON, billiard's pool too."""
+    if _json_logs():
+        observability.use_json_logs(logger)
+        observability.use_json_logs(get_multiprocessing_logger())
+
+
+@signals.after_setup_task_logger.connect
+def _task_log_format(logger=None, **kwargs):
+    if _json_logs():
+        observability.use_json_logs(logger)

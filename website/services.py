@@ -7,8 +7,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, OperationalError, connection
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from .models import Heartbeat
@@ -45,6 +47,24 @@ def check_database() -> ComponentHealth:
     return ComponentHealth(True, "ok", (time.perf_counter() - started) * 1000)
 
 
+# SQLSTATEs of a server shutting down, starting up or full (class 08, connection
+# exceptions, counts as well); any other database error is a fault, not an outage.
+_OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the database being out of reach (not a bad query).
+
+    psycopg 3 reports a connection that failed or was lost as an OperationalError
+    with no SQLSTATE; its InterfaceError means code misused the driver (a closed
+    cursor), which is a programming error like any other.
+    """
+    if not isinstance(exc, OperationalError | psycopg.OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__ or exc, "sqlstate", None)
+    return sqlstate is None or sqlstate[:2] == "08" or sqlstate in _OUTAGE_SQLSTATES
+
+
 def check_broker(broker_url: str | None = None) -> ComponentHealth:
     """Open (and close) a connection to the Celery broker."""
     from kombu import Connection
@@ -75,8 +95,66 @@ def worker_heartbeat(name: str = "celery") -> ComponentHealth:
     )
 
 
+def queue_depths(broker_url: str | None = None) -> dict[str, int] | None:
+    """Messages waiting in each Celery queue, or None if the broker cannot be read."""
+    from kombu import Connection
+
+    from .celery import QUEUES
+
+    url = broker_url or settings.CELERY_BROKER_URL
+    try:
+        with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            return {name: _queue_depth(conn, name) for name in QUEUES}
+    except Exception:  # noqa: BLE001 - the broker check reports why
+        return None
+
+
+def _queue_depth(conn, name: str) -> int:
+    # A passive declare reads the count without creating anything. A queue nothing
+    # has been sent to yet does not exist (Redis keeps no empty lists), and on
+    # RabbitMQ the failed declare closes its channel: hence a channel per queue.
+    channel = conn.channel()
+    try:
+        return channel.queue_declare(queue=name, passive=True).message_count
+    except conn.channel_errors:
+        return 0
+    finally:
+        channel.close()
+
+
+def oldest_pending_delivery_seconds(now: datetime | None = None) -> int | None:
+    """Seconds since the send of the oldest unsent delivery started.
+
+    None when nothing is waiting, or when the database cannot say (its tables
+    missing mid-deploy, say: the health check must still answer). Deliveries
+    only wait inside sends that are sending, so the few sending sends are
+    searched rather than every delivery ever made.
+    """
+    from bulletins.models import Delivery, Send
+    from bulletins.sending import OPEN
+
+    waiting = Delivery.objects.filter(send=OuterRef("pk"), status__in=OPEN)
+    try:
+        started = (
+            Send.objects.filter(status=Send.Status.SENDING, started_at__isnull=False)
+            .filter(Exists(waiting))
+            .aggregate(oldest=Min("started_at"))["oldest"]
+        )
+    except DatabaseError:
+        return None
+    if started is None:
+        return None
+    return max(0, int(((now or timezone.now()) - started).total_seconds()))
+
+
 def check_health() -> tuple[bool, dict]:
-    """Database and broker state; healthy only when both answer."""
+    """Database and broker state; healthy only when both answer.
+
+    Queue depths and the oldest waiting delivery are reported for monitoring to
+    alert on, never a reason for a 503: a backlog is work for the workers, and a
+    web node taken out of the load balancer for it would only add to the trouble.
+    """
     database = check_database()
     broker = check_broker()
     report = {
@@ -84,6 +162,10 @@ def check_health() -> tuple[bool, dict]:
         "database": database.as_dict(),
         "broker": broker.as_dict(),
         "worker": worker_heartbeat().as_dict() if database.ok else None,
+        "queues": queue_depths() if broker.ok else None,
+        "oldest_pending_delivery_seconds": (
+            oldest_pending_delivery_seconds() if database.ok else None
+        ),
     }
     failing = [name for name in ("database", "broker") if not report[name]["ok"]]
     if failing:

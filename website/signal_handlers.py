@@ -1,1 +1,46 @@
 """Site-wide signal handlers, connected in ``WebsiteConfig.ready()``."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from wagtail.signals import (
+    page_published,
+    page_slug_changed,
+    page_unpublished,
+    post_page_move,
+    pre_page_move,
+)
+
+from . import frontend_cache
+from .models import Audience, SiteNavigation, Theme
+
+# --- Page cache: Wagtail purges a page's own URL on publish and unpublish (also
+# on delete, which unpublishes first); these purge what else shows it.
+
+
+@receiver(page_published, dispatch_uid="website.page_cache.published")
+@receiver(page_unpublished, dispatch_uid="website.page_cache.unpublished")
+def purge_pages_showing_page(sender, instance, **kwargs) -> None:
+    frontend_cache.purge_pages_showing(instance)
+
+
+@receiver(pre_page_move, dispatch_uid="website.page_cache.moving")
+def purge_old_address_from_shared_caches(sender, instance, **kwargs) -> None:
+    frontend_cache.purge_shared_caches(frontend_cache.page_urls(instance))
+
+
+@receiver(page_slug_changed, dispatch_uid="website.page_cache.slug_changed")
+def purge_old_slug_from_shared_caches(sender, instance, instance_before, **kwargs):
+    frontend_cache.purge_shared_caches(frontend_cache.page_urls(instance_before))
+    frontend_cache.purge_everything()
+
+
+# A page's address, the header and footer, or a theme's or audience's name can
+# show on any page.
+@receiver(post_page_move, dispatch_uid="website.page_cache.moved")
+@receiver(post_save, sender=SiteNavigation, dispatch_uid="website.page_cache.nav")
+@receiver(post_save, sender=Theme, dispatch_uid="website.page_cache.theme")
+@receiver(post_delete, sender=Theme, dispatch_uid="website.page_cache.theme_gone")
+@receiver(post_save, sender=Audience, dispatch_uid="website.page_cache.audience")
+@receiver(post_delete, sender=Audience, dispatch_uid="website.page_cache.audience_gone")
+def purge_every_page(sender, **kwargs) -> None:
+    frontend_cache.purge_everything()

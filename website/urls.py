@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.documents.views import serve as wagtaildocs_serve
 
 from bulletins import bounces
 from search import views as search_views
@@ -14,11 +15,18 @@ from . import topics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("search/", search_views.search, name="search"),
     path("search/suggest/", search_views.suggest, name="search_suggest"),
     # Every live public page (never a registrant's page or a join link).
     path("sitemap.xml", sitemap, name="sitemap"),
     path("admin/", include(wagtailadmin_urls)),
+    # Wagtail's permission-checked download view, its policy made stricter.
+    re_path(
+        r"^documents/(\d+)/(.*)$",
+        views.sandboxed(wagtaildocs_serve.serve),
+        name="wagtaildocs_serve",
+    ),
     path("documents/", include(wagtaildocs_urls)),
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),
     # Only anymail's tracking webhooks (bounces, complaints), parsed strictly.

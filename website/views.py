@@ -1,12 +1,20 @@
-"""Site-wide HTTP views: health check, error pages and page feedback."""
+"""Site-wide HTTP views: health check, error pages, page feedback, security.txt."""
 
+import sys
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from . import feedback, services
+from . import feedback, observability, services
 
 
 @never_cache
@@ -17,13 +25,65 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+def sandboxed(view):
+    """Add ``sandbox`` to the policy a file download sets for itself (Wagtail's
+    documents: "default-src 'none'"), so that a browser which did render one would
+    run it as an origin of its own, with no access to this site's cookies or pages.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if "Content-Security-Policy" in response:
+            response["Content-Security-Policy"] += "; sandbox"
+        return response
+
+    return wrapped
+
+
+@require_safe
+def security_txt(request):
+    """RFC 9116: whom to tell about a vulnerability. It must say when it goes out
+    of date, no more than a year ahead, so the date moves on by itself."""
+    expires = timezone.now().date() + timedelta(days=364)
+    contact = (
+        settings.SECURITY_CONTACT
+        or f"mailto:security@{urlsplit(settings.BASE_URL).hostname}"
+    )
+    lines = [
+        f"Contact: {contact}",
+        f"Expires: {expires.isoformat()}T00:00:00Z",
+        "Preferred-Languages: en",
+        f"Canonical: {settings.BASE_URL}/.well-known/security.txt",
+    ]
+    return _plain("\n".join(lines) + "\n", status=200)
+
+
 def csrf_failure(request, reason=""):
     """A plain-English 403 when a form's security token is missing or out of date."""
     return render(request, "403_csrf.html", status=403)
 
 
+DATABASE_RETRY_AFTER_SECONDS = 120
+
+
 def server_error(request):
-    """A 500 page that needs no database (it must render when the database is down)."""
+    """A 500 page that needs no database (it must render when the database is down).
+
+    When the error was losing the database, a 503 that says to come back shortly
+    instead. Django logs the error as it returns the page, with the request id
+    the page gives the reader to quote.
+    """
+    if services.is_database_outage(sys.exc_info()[1]):
+        response = render(
+            request,
+            "503.html",
+            {"request_id": observability.current_request_id()},
+            status=503,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        add_never_cache_headers(response)  # no cache in front may keep the outage
+        return response
     return render(request, "500.html", status=500)
 
 

@@ -302,3 +302,14 @@ def register_review_report_menu_item():
     return report_menu_item(
         "Due for review", "website_due_for_review", icon="date", order=1290
     )
+
+
+# --- Page cache -------------------------------------------------------------------
+
+
+@hooks.register("before_serve_page")
+def note_page_for_page_cache(page, request, serve_args, serve_kwargs):
+    """Only responses Wagtail serves as pages are stored (website/page_cache.py)."""
+    from . import page_cache
+
+    page_cache.note_page(request, page)

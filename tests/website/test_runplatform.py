@@ -1,6 +1,7 @@
 """``make run``'s command: the whole platform from cold, then Ctrl-C stops it all."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,6 +84,12 @@ def test_runplatform_cold_start_serves_and_stops_everything(tmp_path_factory):
         assert status == 200
         output = log_path.read_text()
         assert "admin     " in output and "password: " in output
+        # The admin needs a second factor: its app key and backup codes too.
+        assert re.search(
+            r"admin .*\n +authenticator key: [A-Z2-7 ]{16,}\n +backup codes "
+            r"\(each works once\): [a-z2-7]{4} [a-z2-7]{4}",
+            output,
+        ), output
         children = descendants(proc.pid)
         postgres = [
             p

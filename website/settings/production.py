@@ -44,3 +44,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Logs are always one JSON object per line here, whatever LOG_FORMAT says.
+LOG_FORMAT = "json"
+LOGGING["handlers"]["console"]["formatter"] = "json"  # noqa: F405

@@ -34,6 +34,9 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests change pages and read them back as anonymous readers; the page-cache tests
+# (tests/website/test_page_cache.py) turn it on.
+PAGE_CACHE_ENABLED = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -53,6 +56,10 @@ PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Most admin tests sign in with force_login (a password-only session); the admin's
+# second factor is tested with it on (tests/website/test_admin_second_factor.py).
+ADMIN_SECOND_FACTOR_REQUIRED = False
 
 # A test-only app with real page models that exercise the shared listing helper.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

@@ -158,11 +158,35 @@ class Command(BaseCommand):
             lines += [
                 f"  QI lead   {url}/qi/login/  (user: {login['username']}  password: "
                 f"{login['password']})  at {login['organisation']}",
-                f"            authenticator key: {login['totp_key']}",
-                "            backup codes (each works once): "
-                + (", ".join(login["backup_codes"]) or "none left"),
+                *_second_factor_lines(login["totp_key"], login["backup_codes"]),
             ]
         return lines
+
+    def _admin_second_factor(self, username) -> list[str]:
+        """The admin needs a second factor too: an authenticator app with a key
+        made once for this installation (kept in the database), and backup codes."""
+        from django.contrib.auth import get_user_model
+        from django_otp.plugins.otp_static.models import StaticToken
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from qipacks import otp
+
+        user = get_user_model().objects.get(username=username)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=user, name=otp.APP_DEVICE_NAME, confirmed=True
+            )
+        codes = StaticToken.objects.filter(device__user=user, device__confirmed=True)
+        if not codes.exists():
+            otp.make_backup_codes(user)
+        return _second_factor_lines(
+            otp.key_for_typing(device),
+            [
+                otp.format_backup_code(code)
+                for code in codes.order_by("pk").values_list("token", flat=True)
+            ],
+        )
 
     def _banner(self, host, port, credentials):
         username, password = credentials
@@ -176,6 +200,7 @@ class Command(BaseCommand):
                         f"  site      {url}/",
                         f"  admin     {url}/admin/  (user: {username}  password: "
                         f"{password})",
+                        *self._admin_second_factor(username),
                         *self._qi_lead_lines(url),
                         f"  health    {url}/healthz",
                         f"  emails    {embedded.var_dir() / 'mail'}/ (one .eml each)"
@@ -187,3 +212,11 @@ class Command(BaseCommand):
                 )
             )
         )
+
+
+def _second_factor_lines(key: str, backup_codes: list[str]) -> list[str]:
+    return [
+        f"            authenticator key: {key}",
+        "            backup codes (each works once): "
+        + (", ".join(backup_codes) or "none left"),
+    ]

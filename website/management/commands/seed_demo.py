@@ -16,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from bulletins.demo import seed_distribution
+        from impact.demo import load_impact_demo
         from learning.demo import load_learning_demo
         from qipacks.demo import load_qipacks_demo
         from webinars.demo import load_webinars_demo
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             qipacks = load_qipacks_demo(home)
             webinars = load_webinars_demo(home)
             seed_distribution()
+            load_impact_demo()
             _let_moderators_send_email()
             ensure_header_link("Safety messages", learning["safety-messages"], 10)
             ensure_header_link("Learning", learning["learning"], 20)
@@ -57,6 +59,7 @@ MODERATOR_PERMISSIONS = [
     ("webinars", "add_attendanceimport"),  # import attendance from the meeting tool
     ("webinars", "view_topicproposal"),  # moderate topic proposals
     ("webinars", "change_topicproposal"),
+    ("impact", "view_report"),  # the impact report and its quarterly email
 ]
 
 
