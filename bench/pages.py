@@ -340,8 +340,11 @@ def main() -> dict:
             seconds=args.seconds,
         )  # fmt: skip
         log(json.dumps(cached))
-        # Issue 9: a run here with page-view counting on reports
-        # "pageview_overhead_ms" (its p50 against the cached run's).
+        # Issue 9: what counting a page view adds to a request, on this
+        # platform's Redis (bench/pageviews.py says how it is measured).
+        from pageviews import measure_overhead
+
+        results.update(measure_overhead(5000))
         uncached = measure(
             base, port, urls, page_cache=False, users=UNCACHED_CONCURRENCY,
             seconds=args.seconds,
