@@ -9,7 +9,6 @@ batches queued behind it failing outright until the sweep found their rows.
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from django.db import ProgrammingError, connection
 
@@ -23,20 +22,15 @@ from tests.bulletins.test_sending import (  # noqa: F401 - smtp_settings is a fi
     recipients,
     smtp_settings,
 )
-from tests.website.test_database_down import database_to_stop  # noqa: F401
+from tests.website.test_database_down import (  # noqa: F401 - a fixture
+    database_to_stop,
+    own_connection,
+)
 
 
 def end_connection(pid: int) -> None:
     """Have PostgreSQL end a backend, from a connection of our own."""
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as admin:
+    with own_connection() as admin:
         # With a timeout, it returns once the backend has gone.
         admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
 

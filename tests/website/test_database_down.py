@@ -124,17 +124,22 @@ def test_a_query_cancelled_by_a_timeout_is_still_a_500():
     assert server_error_for(caught.value).status_code == 500
 
 
-@pytest.mark.django_db
-def test_a_connection_ended_by_the_server_is_an_outage():
+def own_connection() -> psycopg.Connection:
+    """A psycopg connection of the test's own to the suite's database (autocommit)."""
     db = connection.settings_dict
-    with psycopg.connect(
+    return psycopg.connect(
         host=db["HOST"],
         port=db["PORT"],
         user=db["USER"],
         password=db["PASSWORD"],
         dbname=db["NAME"],
         autocommit=True,
-    ) as doomed:
+    )
+
+
+@pytest.mark.django_db
+def test_a_connection_ended_by_the_server_is_an_outage():
+    with own_connection() as doomed:
         pid = doomed.info.backend_pid
         connection.cursor().execute("SELECT pg_terminate_backend(%s)", [pid])
         with pytest.raises(psycopg.OperationalError) as caught:
