@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from wagtail.models import Page
 
-from .engines import get_engine
+from .engines import forget_results, get_engine
 from .entries import Entry, entry_for, indexed_models
 from .models import SearchEntry, SearchWord, TermCounts
 
@@ -74,6 +74,8 @@ def _add_words(words: set[str]) -> None:
 
 def store(entries: list[Entry]) -> None:
     """Write entries to the table (and the engine's own copy, if it keeps one)."""
+    if not entries:
+        return
     with transaction.atomic():
         for entry in entries:
             SearchEntry.objects.update_or_create(
@@ -81,6 +83,7 @@ def store(entries: list[Entry]) -> None:
             )
         _add_words(_words(entries))
     get_engine().upsert(entries)
+    forget_results()
 
 
 def forget(page_ids: list[int]) -> int:
@@ -88,6 +91,7 @@ def forget(page_ids: list[int]) -> int:
         return 0
     deleted, _ = SearchEntry.objects.filter(page_id__in=page_ids).delete()
     get_engine().delete(page_ids)
+    forget_results()
     return deleted
 
 
@@ -146,6 +150,7 @@ def reindex(progress: Callable[[int, int], None] | None = None) -> dict:
     SearchEntry.objects.filter(page_id__in=stale).delete()
     _rebuild_words(all_entries)
     get_engine().rebuild(all_entries)
+    forget_results()
     return {"indexed": len(seen), "removed": len(stale)}
 
 

@@ -14,7 +14,7 @@ from wagtail.search.utils import normalise_query_string
 
 from website.models import Audience, Theme
 
-from . import analytics
+from . import analytics, engines
 from .engines import Filters, get_engine
 from .engines.base import FACETS, PAGE_SIZE
 from .entries import indexed_models, type_key
@@ -130,7 +130,7 @@ def search(request):
     context["query"] = query
     if query or any(filters.as_dict().values()):
         page_size = getattr(settings, "SEARCH_PAGE_SIZE", PAGE_SIZE)
-        results = get_engine().search(query, filters, page=page, page_size=page_size)
+        results = engines.search(query, filters, page=page, page_size=page_size)
         context["search"] = Page(results, form, _labels())
         if query and page == 1:
             context["promotions"] = _promotions(query)

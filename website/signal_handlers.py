@@ -10,8 +10,8 @@ from wagtail.signals import (
     pre_page_move,
 )
 
-from . import frontend_cache
-from .models import Audience, SiteNavigation, Theme
+from . import frontend_cache, navigation
+from .models import Audience, FooterLink, HeaderLink, SiteNavigation, Theme
 
 # --- Page cache: Wagtail purges a page's own URL on publish and unpublish (also
 # on delete, which unpublishes first); these purge what else shows it.
@@ -44,3 +44,19 @@ def purge_old_slug_from_shared_caches(sender, instance, instance_before, **kwarg
 @receiver(post_delete, sender=Audience, dispatch_uid="website.page_cache.audience_gone")
 def purge_every_page(sender, **kwargs) -> None:
     frontend_cache.purge_everything()
+
+
+# --- Navigation cache (website/navigation.py): a link's label or address changes.
+
+
+@receiver(page_published, dispatch_uid="website.navigation.published")
+@receiver(page_unpublished, dispatch_uid="website.navigation.unpublished")
+@receiver(post_page_move, dispatch_uid="website.navigation.moved")
+@receiver(page_slug_changed, dispatch_uid="website.navigation.slug_changed")
+@receiver(post_save, sender=SiteNavigation, dispatch_uid="website.navigation.saved")
+@receiver(post_save, sender=HeaderLink, dispatch_uid="website.navigation.header")
+@receiver(post_delete, sender=HeaderLink, dispatch_uid="website.navigation.header_gone")
+@receiver(post_save, sender=FooterLink, dispatch_uid="website.navigation.footer")
+@receiver(post_delete, sender=FooterLink, dispatch_uid="website.navigation.footer_gone")
+def clear_navigation(sender, **kwargs) -> None:
+    navigation.clear()

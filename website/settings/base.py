@@ -210,6 +210,9 @@ ELASTICSEARCH_URL = env.get("ELASTICSEARCH_URL", "")
 ELASTICSEARCH_INDEX = env.get("ELASTICSEARCH_INDEX", "cdr-search")
 # Keep the index in step as pages change (Celery tasks queued on commit).
 SEARCH_INDEX_ON_CHANGE = True
+# A search's results are kept in the cache this long, or until any entry changes
+# (search/engines/__init__.py); 0 asks the engine every time.
+SEARCH_RESULTS_CACHE_SECONDS = int(env.get("SEARCH_RESULTS_CACHE_SECONDS", "300"))
 
 # Cache: Redis when REDIS_URL is set (production), else per-process memory. While
 # Redis is out of reach (or silent for a second) the cache reads as empty and
@@ -229,6 +232,9 @@ else:
 # purges them. PAGE_CACHE=false renders every page afresh.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(env.get("PAGE_CACHE_SECONDS", "600"))
+# The header and footer (website/navigation.py), kept in the same cache between
+# changes, page cache on or off; 0 builds them on every page view.
+NAVIGATION_CACHE_SECONDS = int(env.get("NAVIGATION_CACHE_SECONDS", "3600"))
 # Purged on publish, unpublish and move (website/signal_handlers.py): the page
 # cache always; Varnish (or any cache taking PURGE requests) and Cloudflare when
 # configured.

@@ -37,6 +37,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests change pages and read them back as anonymous readers; the page-cache tests
 # (tests/website/test_page_cache.py) turn it on.
 PAGE_CACHE_ENABLED = False
+# Likewise the header and footer; tests/website/test_navigation_cache.py turns it on.
+NAVIGATION_CACHE_SECONDS = 0
+# And search results (tests/search/test_results_cache.py turns it on).
+SEARCH_RESULTS_CACHE_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -2,36 +2,34 @@
 
 from django import template
 from django.conf import settings
-from wagtail.models import Site
 
-from website.models import SiteNavigation
+from website import navigation as site_navigation
 
 register = template.Library()
 
 
-def _navigation(context):
+def _navigation(context) -> dict | None:
+    """The site's header and footer (``website.navigation``), once per request."""
     request = context.get("request")
     if request is None:
         return None
     if not hasattr(request, "_site_navigation"):
-        # No site matches (an unknown host with no default site): plain header.
-        site = Site.find_for_request(request)
-        request._site_navigation = (
-            SiteNavigation.for_site(site) if site is not None else None
-        )
+        request._site_navigation = site_navigation.for_request(request)
     return request._site_navigation
 
 
-def _links(navigation, relation, request):
-    if navigation is None or not navigation.pk:
+def _links(nav, relation, request) -> list[dict]:
+    if nav is None:
         return []
     path = request.path if request else ""
-    links = []
-    for link in getattr(navigation, relation).select_related("page").all():
-        href = link.get_href()
-        current = href not in ("/", "#") and path.startswith(href)
-        links.append({"label": link.label, "href": href, "current": current})
-    return links
+    return [
+        {
+            "label": label,
+            "href": href,
+            "current": href not in ("/", "#") and path.startswith(href),
+        }
+        for label, href in nav[relation]
+    ]
 
 
 @register.simple_tag
