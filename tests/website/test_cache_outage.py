@@ -114,3 +114,16 @@ def test_a_redis_that_does_not_answer_is_a_miss_within_the_timeout(settings):
         silent.close()
 
     assert site_cache.TIMEOUT_SECONDS <= waited < site_cache.TIMEOUT_SECONDS + 2
+
+
+def test_one_redis_client_serves_every_operation(redis_server):
+    """Django's backend builds a client per operation; ours keeps one per pool,
+    and it reconnects by itself after an outage."""
+    backend = cache._cache
+    assert backend.get_client(write=True) is backend.get_client(write=False)
+    cache.set("kept", 1)
+    redis_server.stop()
+    assert cache.get("kept") is None
+    redis_server.start()
+    cache.set("kept", 2)
+    assert cache.get("kept") == 2
