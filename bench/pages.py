@@ -23,14 +23,16 @@ Progress on stderr; the last line of stdout is one JSON object with
 ``rps_uncached, p95_uncached_ms`` and extras (workers, server, hit ratio, p95 by
 kind of page).
 
-Where the time goes (2-core build machine, 23 November 2026): a cache hit costs
-0.7 ms inside Django (one Redis round trip, plus a new redis.Redis client that
-Django's Redis backend builds for every operation) and about 1 ms more in
-gunicorn; locust takes about 0.6 ms of CPU per request on the same two cores;
-each uncached search costs 50-100 ms, so 2% of searches use as much CPU as all
-the hits. Uncached pages cost 45-90 ms each: 17-27 queries, of which the SQL is
-10-18 ms and the rest is the ORM building them and Wagtail's routing, the
-header and footer links and the related-page lookups.
+Where the time goes (2-core build machine, 23 November 2026, measured by calling
+the WSGI application in-process): a cache hit costs 0.8-1.5 ms inside Django (the
+middleware, one Redis round trip for the page and one to count the view; 2.0 ms
+before the cache kept one Redis client instead of building one per operation),
+and gunicorn about as much again; wrk takes about 0.1 ms of CPU per request on
+the same two cores (locust took 0.6). A search costs about 24 ms with its
+results cached (the template with its facets, the header, the editors' count),
+so 2% of searches use about a third of the CPU of a cached run. Uncached pages
+cost 45-90 ms each: 17-27 queries, of which the SQL is 10-18 ms and the rest is
+the ORM building them and Wagtail's routing and the related-page lookups.
 """
 
 from __future__ import annotations
