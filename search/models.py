@@ -60,10 +60,10 @@ class FacetCombination(models.Model):
     """One distinct combination of type, themes, audiences and year.
 
     Each ``SearchMatch`` points at its combination, so counting a search's
-    facets is one small integer per match grouped in the database (a few
-    thousand groups at most), expanded into type, theme, audience and year
-    counts in Python. Written only by the ``search_entry_match`` trigger;
-    themes and audiences are sorted so each combination is stored once.
+    facets is one small integer per match grouped in the database, expanded
+    into type, theme, audience and year counts with array operations
+    (search/engines/postgres.py). Written only by the ``search_entry_match``
+    trigger; themes and audiences are sorted so each combination is stored once.
     """
 
     type = models.CharField(max_length=40)

@@ -6,8 +6,9 @@
   index stores (``search/engines/tsquery.py``).
 - Counting reads only the narrow ``SearchMatch`` rows (the GIN index answers
   without reading a vector), grouped by facet combination; the combinations
-  become the total and the facets here, each facet counted with every other
-  filter applied (so the options of a chosen facet stay visible with counts).
+  become the total and the facets here (array operations over ``_Incidence``),
+  each facet counted with every other filter applied (so the options of a
+  chosen facet stay visible with counts).
   A single common word uses counts taken ahead at the current index version.
 - Ranking: matches in the title or summary first, scored on ``rank_vector``
   (title over summary, newer pages boosted), only the newest ``MAX_RANKED`` of

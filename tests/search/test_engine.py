@@ -72,6 +72,28 @@ def test_facets_count_with_the_other_filters_applied(content):
     assert narrowed.total == 1
 
 
+def test_a_combination_first_seen_after_counting_began_is_counted(content):
+    """Each process keeps a matrix of the facet combinations it has seen; a page
+    with a new combination adds a row, and a filter on a value no page has yet
+    counts nothing (rather than failing)."""
+    from search import indexing
+    from tests.factories import ThemeFactory
+
+    engine = get_engine()
+    assert engine.search("sleep", Filters(theme="water-safety")).total == 0
+    water = ThemeFactory(name="Water safety", slug="water-safety")
+    content.message.themes.add(water)
+    content.message.save_revision().publish()
+    indexing.sync_page(content.message.pk)
+
+    results = engine.search("sleep", Filters(theme="water-safety"))
+    assert titles(results) == ["Safe sleep for babies"]
+    themes = {v.value: v.count for v in results.facets["theme"]}
+    # Counted without its own filter: every theme of a "sleep" match shows.
+    assert themes["water-safety"] == 1 and themes["safe-sleep"] == 1
+    assert engine.search("sleep", Filters(theme="no-such-theme")).total == 0
+
+
 def test_filters_by_theme_and_year(content):
     content.message.refresh_from_db()
     year = content.message.first_published_at.year
