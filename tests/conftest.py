@@ -49,6 +49,17 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def unreachable_cache(settings):
+    """Django's cache on production's backend, pointed at a Redis that is not there."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "website.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+
+
+@pytest.fixture
 def site(db):
     """The default site with a published home page, as ``seed_demo`` would make it."""
     from tests.factories import HomePageFactory, ensure_site
