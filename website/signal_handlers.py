@@ -14,13 +14,16 @@ from . import frontend_cache, navigation
 from .models import Audience, FooterLink, HeaderLink, SiteNavigation, Theme
 
 # --- Page cache: Wagtail purges a page's own URL on publish and unpublish (also
-# on delete, which unpublishes first); these purge what else shows it.
+# on delete, which unpublishes first); these purge what else shows it. The header
+# and footer (website/navigation.py) are cleared with them: a page's title or
+# address, or a link, can change what they show.
 
 
 @receiver(page_published, dispatch_uid="website.page_cache.published")
 @receiver(page_unpublished, dispatch_uid="website.page_cache.unpublished")
 def purge_pages_showing_page(sender, instance, **kwargs) -> None:
     frontend_cache.purge_pages_showing(instance)
+    navigation.clear()
 
 
 @receiver(pre_page_move, dispatch_uid="website.page_cache.moving")
@@ -32,31 +35,21 @@ def purge_old_address_from_shared_caches(sender, instance, **kwargs) -> None:
 def purge_old_slug_from_shared_caches(sender, instance, instance_before, **kwargs):
     frontend_cache.purge_shared_caches(frontend_cache.page_urls(instance_before))
     frontend_cache.purge_everything()
+    navigation.clear()
 
 
 # A page's address, the header and footer, or a theme's or audience's name can
 # show on any page.
 @receiver(post_page_move, dispatch_uid="website.page_cache.moved")
 @receiver(post_save, sender=SiteNavigation, dispatch_uid="website.page_cache.nav")
+@receiver(post_save, sender=HeaderLink, dispatch_uid="website.page_cache.header")
+@receiver(post_delete, sender=HeaderLink, dispatch_uid="website.page_cache.header_gone")
+@receiver(post_save, sender=FooterLink, dispatch_uid="website.page_cache.footer")
+@receiver(post_delete, sender=FooterLink, dispatch_uid="website.page_cache.footer_gone")
 @receiver(post_save, sender=Theme, dispatch_uid="website.page_cache.theme")
 @receiver(post_delete, sender=Theme, dispatch_uid="website.page_cache.theme_gone")
 @receiver(post_save, sender=Audience, dispatch_uid="website.page_cache.audience")
 @receiver(post_delete, sender=Audience, dispatch_uid="website.page_cache.audience_gone")
 def purge_every_page(sender, **kwargs) -> None:
     frontend_cache.purge_everything()
-
-
-# --- Navigation cache (website/navigation.py): a link's label or address changes.
-
-
-@receiver(page_published, dispatch_uid="website.navigation.published")
-@receiver(page_unpublished, dispatch_uid="website.navigation.unpublished")
-@receiver(post_page_move, dispatch_uid="website.navigation.moved")
-@receiver(page_slug_changed, dispatch_uid="website.navigation.slug_changed")
-@receiver(post_save, sender=SiteNavigation, dispatch_uid="website.navigation.saved")
-@receiver(post_save, sender=HeaderLink, dispatch_uid="website.navigation.header")
-@receiver(post_delete, sender=HeaderLink, dispatch_uid="website.navigation.header_gone")
-@receiver(post_save, sender=FooterLink, dispatch_uid="website.navigation.footer")
-@receiver(post_delete, sender=FooterLink, dispatch_uid="website.navigation.footer_gone")
-def clear_navigation(sender, **kwargs) -> None:
     navigation.clear()

@@ -292,6 +292,24 @@ def test_changing_the_navigation_purges_every_page(
     assert "Child death review programme" in response.content.decode()
 
 
+def test_a_new_header_link_purges_every_page(
+    client, site, page_cache_on, django_capture_on_commit_callbacks
+):
+    from website.models import HeaderLink
+
+    page = StandardPageFactory(parent=site)
+    client.get(page.url)
+    assert client.get(page.url)["X-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        navigation = SiteNavigation.for_site(Site.objects.get(is_default_site=True))
+        HeaderLink.objects.create(setting=navigation, label="Webinars", url="/w/")
+
+    response = client.get(page.url)
+    assert response["X-Cache"] == "miss"
+    assert 'href="/w/"' in response.content.decode()
+
+
 def test_turned_off_nothing_is_looked_up_or_stored(client, site, settings):
     settings.PAGE_CACHE_ENABLED = False
     page = StandardPageFactory(parent=site)
