@@ -11,15 +11,20 @@ def packs_using(page: Page) -> list:
     One query when no pack links to the page (most pages); the privacy check
     runs only when there is something to check.
     """
-    from .models import QIPackPage
+    from .models import QIPackPage, QIPackRelated
 
     if page is None or not page.pk:
         return []
+    # A narrow first look: the wide page query only when something links here.
+    linking = set(
+        QIPackRelated.objects.filter(page_id=page.pk).values_list(
+            "page_from_id", flat=True
+        )
+    )
+    if not linking:
+        return []
     packs = list(
-        QIPackPage.objects.live()
-        .filter(related_links__page_id=page.pk)
-        .distinct()
-        .order_by("title", "pk")
+        QIPackPage.objects.live().filter(pk__in=linking).order_by("title", "pk")
     )
     if not packs:
         return []

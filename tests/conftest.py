@@ -60,6 +60,29 @@ def unreachable_cache(settings):
 
 
 @pytest.fixture
+def page_cache_on(settings):
+    """The page cache on (the test settings turn it off), empty before and after."""
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_ENABLED = True
+    settings.PAGE_CACHE_SECONDS = 600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def counters():
+    """The real (embedded) Redis page views are counted in, empty before and after."""
+    from impact import pageviews
+
+    client = pageviews.redis_client()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
 def site(db):
     """The default site with a published home page, as ``seed_demo`` would make it."""
     from tests.factories import HomePageFactory, ensure_site

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
-from wagtail import hooks
-from wagtail.models import Page, Site
+
+from website import routing
 
 from . import calendar
 from .models import WebinarIndexPage, WebinarPage, WebinarSeriesPage
@@ -110,11 +110,11 @@ def serve_calendar(request, path: str) -> HttpResponse:
     ``path`` is the page's path (``webinars/qi-series/``), as Wagtail's ``serve``
     gets it; the same hooks run around the view as around a page's ``serve``.
     """
-    result = Page.route_for_request(request, path)
+    result = routing.route_for_request(request, path)
     if result is None:
         raise Http404
     page, args, kwargs = result
-    site = Site.find_for_request(request)
+    site = routing.find_site(request)
     # The page itself, not one of its own routes ("webinars/topics/calendar.ics").
     if (
         site is None
@@ -124,18 +124,13 @@ def serve_calendar(request, path: str) -> HttpResponse:
     view = _VIEWS.get(type(page))
     if view is None:
         raise Http404
-
-    def chain(page, request, args, kwargs):
-        return view(request, page)
-
-    # As wagtail.views.serve: view restrictions are an on_serve_page hook.
-    for hook in reversed(hooks.get_hooks("on_serve_page")):
-        chain = hook(chain)
-    for hook in hooks.get_hooks("before_serve_page"):
-        response = hook(page, request, args, kwargs)
-        if isinstance(response, HttpResponse):
-            return response
-    return chain(page, request, args, kwargs)
+    return routing.serve_with_hooks(
+        page,
+        request,
+        args,
+        kwargs,
+        lambda page, request, args, kwargs: view(request, page),
+    )
 
 
 _VIEWS = {

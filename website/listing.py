@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import Count, QuerySet
@@ -25,11 +26,16 @@ from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
 
+from .generations import Generation, remember
 from .models import Audience, PageAudience, PageTheme, Theme
+from .routing import KnownRestrictionsMixin
 
 DEFAULT_PAGE_SIZE = 12
 FEED_SIZE = 30
+# Each listing's total and filter counts, kept between changes (``build_listing``).
+COUNTS = Generation("listing-counts")
 
 
 class ListingFilterForm(forms.Form):
@@ -172,41 +178,60 @@ def filter_queryset(qs: QuerySet, filters: dict, type_field: str | None) -> Quer
     return qs
 
 
-def _facet_options(
-    qs: QuerySet, listing_filters: dict, type_choices, type_field, make_url
-) -> dict:
-    """Options for each filter with the count each would give, keeping the others."""
-    options: dict[str, list[FilterOption]] = {}
+def _facet_counts(qs: QuerySet, listing_filters: dict, type_field) -> dict:
+    """For each filter, how many pages each of its values would give, keeping the
+    other filters; with the themes and audiences to offer (as plain tuples, so the
+    whole can be kept in the cache)."""
 
     def base_for(exclude: str) -> QuerySet:
         others = {k: v for k, v in listing_filters.items() if k != exclude}
         return filter_queryset(qs, others, type_field)
 
+    counts: dict = {}
     for name, through, vocabulary in (
         ("theme", PageTheme, Theme),
         ("audience", PageAudience, Audience),
     ):
-        counts = dict(
+        counts[name] = dict(
             through.objects.filter(content_object__in=base_for(name).values("pk"))
             .values_list("tag_id")
             .annotate(n=Count("id"))
         )
+        counts[f"{name}_terms"] = list(
+            vocabulary.objects.values_list("pk", "slug", "name")
+        )
+    if type_field:
+        counts["type"] = dict(
+            base_for("type").order_by().values_list(type_field).annotate(n=Count("pk"))
+        )
+    counts["year"] = list(
+        base_for("year")
+        .order_by()
+        .annotate(y=ExtractYear("first_published_at"))
+        .values_list("y")
+        .annotate(n=Count("pk"))
+    )
+    return counts
+
+
+def _facet_options(counts: dict, listing_filters: dict, type_choices, make_url):
+    """Options for each filter with the count each would give, keeping the others."""
+    options: dict[str, list[FilterOption]] = {}
+    for name in ("theme", "audience"):
         chosen = listing_filters.get(name)
         options[name] = [
             FilterOption(
-                term.slug,
-                term.name,
-                counts.get(term.pk, 0),
-                chosen == term.slug,
-                make_url(**{name: term.slug}),
+                slug,
+                label,
+                counts[name].get(pk, 0),
+                chosen == slug,
+                make_url(**{name: slug}),
             )
-            for term in vocabulary.objects.all()
-            if counts.get(term.pk) or chosen == term.slug
+            for pk, slug, label in counts[f"{name}_terms"]
+            if counts[name].get(pk) or chosen == slug
         ]
-    if type_choices and type_field:
-        type_counts = dict(
-            base_for("type").order_by().values_list(type_field).annotate(n=Count("pk"))
-        )
+    if type_choices and "type" in counts:
+        type_counts = counts["type"]
         options["type"] = [
             FilterOption(
                 value,
@@ -218,13 +243,6 @@ def _facet_options(
             for value, label in type_choices
             if type_counts.get(value) or listing_filters.get("type") == value
         ]
-    year_counts = (
-        base_for("year")
-        .order_by()
-        .annotate(y=ExtractYear("first_published_at"))
-        .values_list("y")
-        .annotate(n=Count("pk"))
-    )
     options["year"] = [
         FilterOption(
             str(y),
@@ -233,10 +251,21 @@ def _facet_options(
             str(listing_filters.get("year")) == str(y),
             make_url(year=y),
         )
-        for y, n in sorted(year_counts, key=lambda row: -(row[0] or 0))
+        for y, n in sorted(counts["year"], key=lambda row: -(row[0] or 0))
         if y
     ]
     return options
+
+
+def clear_counts() -> None:
+    """Retire every listing's kept counts once the transaction commits."""
+    COUNTS.retire()
+
+
+def _counts(key: str, build):
+    """The counts under ``key``, kept in the cache if the listing named one."""
+    seconds = settings.LISTING_COUNTS_CACHE_SECONDS if key else 0
+    return remember(COUNTS, key, seconds, build)
 
 
 def build_listing(
@@ -248,8 +277,15 @@ def build_listing(
     type_field: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     with_options: bool = True,
+    counts_key: str = "",
 ) -> Listing:
-    """Filter, count and paginate ``queryset`` from the query-string ``params``."""
+    """Filter, count and paginate ``queryset`` from the query-string ``params``.
+
+    With ``counts_key`` (naming the listing: the same key must always mean the
+    same ``queryset``), the total and the filters' counts are kept in the cache
+    until a page is published, unpublished, moved or deleted, or a theme or
+    audience changes (``clear_counts``; website/signal_handlers.py).
+    """
     form = ListingFilterForm(params, type_choices=type_choices)
     if not form.is_valid():
         return Listing(form=form, page=None, total=0, filters={}, base_path=base_path)
@@ -262,7 +298,20 @@ def build_listing(
         form=form, page=None, total=0, filters=filters, base_path=base_path
     )
     qs = filter_queryset(queryset, filters, type_field)
+
+    def count():
+        found = {"total": qs.count()}
+        if with_options:
+            found["facets"] = _facet_counts(
+                queryset, filters, type_field if type_choices else None
+            )
+        return found
+
+    filter_key = urlencode(sorted((k, str(v)) for k, v in filters.items()))
+    counted = _counts(f"{counts_key}?{filter_key}" if counts_key else "", count)
     paginator = Paginator(qs, page_size)
+    # Known already: the paginator need not count again.
+    paginator.count = counted["total"]
     try:
         listing.page = paginator.page(form.cleaned_data.get("page") or 1)
     except EmptyPage as exc:
@@ -270,7 +319,7 @@ def build_listing(
     listing.total = paginator.count
     if with_options:
         listing.options = _facet_options(
-            queryset, filters, type_choices, type_field, listing.url
+            counted["facets"], filters, type_choices, listing.url
         )
     return listing
 
@@ -336,7 +385,19 @@ class ListingFeed(Feed):
         ]
 
 
-class ListingPageMixin(RoutablePageMixin):
+def _without_bodies(qs: QuerySet) -> QuerySet:
+    """``qs`` without its pages' bodies (stream and rich-text fields): a listing
+    shows titles and summaries, and reading every body cost a third of it."""
+    return qs.defer(
+        *(
+            f.name
+            for f in qs.model._meta.concrete_fields
+            if isinstance(f, StreamField | RichTextField)
+        )
+    )
+
+
+class ListingPageMixin(KnownRestrictionsMixin, RoutablePageMixin):
     """A routable index page: filtered, paginated listing plus RSS and Atom feeds."""
 
     listing_page_size = DEFAULT_PAGE_SIZE
@@ -358,12 +419,13 @@ class ListingPageMixin(RoutablePageMixin):
     @path("")
     def listing_view(self, request):
         listing = build_listing(
-            self._listing_queryset(),
+            _without_bodies(self._listing_queryset()),
             request.GET,
             base_path=self.get_url(request),
             type_choices=self.listing_type_choices,
             type_field=self.listing_type_field,
             page_size=self.listing_page_size,
+            counts_key=f"index:{self.pk}",
         )
         context = self.get_context(request)
         context["listing"] = listing

@@ -110,7 +110,10 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        found = page_cache.lookup(request)
+        # page_cache.Hits (website/wsgi.py) may have looked already.
+        found = request.META.pop(page_cache.LOOKUP_ENVIRON_KEY, None)
+        if found is None:
+            found = page_cache.lookup(request)
         if found.response is not None:
             # Issue 9's page-view counting must count here too: a hit never
             # reaches the page's view.

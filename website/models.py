@@ -20,6 +20,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 
 from .blocks import SHORT_FEATURES, BodyStreamBlock
+from .routing import KnownRestrictionsMixin
 
 # --- Vocabularies -------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class VocabularyTaggableManager(ClusterTaggableManager):
         super().contribute_to_class(cls, name)
 
 
-class TaggedContentPage(Page):
+class TaggedContentPage(KnownRestrictionsMixin, Page):
     """Mixin for every public content page: summary, themes, audiences, review date.
 
     Listings, feeds, subscriptions and search all key off these fields.
@@ -270,7 +271,7 @@ def live_pages_in_order(ids) -> list:
     return [pages[pk] for pk in ids if pk in pages]
 
 
-class HomePage(Page):
+class HomePage(KnownRestrictionsMixin, Page):
     """The site root: featured content, what is new, and a way to subscribe."""
 
     intro = models.TextField(

@@ -19,6 +19,7 @@ from django.conf import settings
 from wagtail.models import Site
 from wagtail.rich_text import expand_db_html
 
+from website import routing
 from website.generations import Generation, remember
 
 GENERATION = Generation("sitenav")
@@ -26,7 +27,7 @@ GENERATION = Generation("sitenav")
 
 def for_request(request) -> dict | None:
     """The navigation of the request's site, or None when no site matches."""
-    site = Site.find_for_request(request)
+    site = routing.find_site(request)
     if site is None:
         return None
     return remember(

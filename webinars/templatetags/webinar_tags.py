@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from wagtail.models import Page
 
-from webinars.models import WebinarPage
+from webinars.models import WebinarPage, WebinarRelated
 
 register = template.Library()
 
@@ -19,11 +19,16 @@ def webinars_linking_to(page: Page) -> list[WebinarPage]:
     """
     if page is None or not page.pk:
         return []
+    # A narrow first look: the wide page query only when something links here.
+    linking = set(
+        WebinarRelated.objects.filter(page_id=page.pk).values_list(
+            "page_from_id", flat=True
+        )
+    )
+    if not linking:
+        return []
     webinars = list(
-        WebinarPage.objects.live()
-        .filter(related_links__page_id=page.pk)
-        .distinct()
-        .order_by("-starts_at", "pk")
+        WebinarPage.objects.live().filter(pk__in=linking).order_by("-starts_at", "pk")
     )
     if not webinars:
         return []

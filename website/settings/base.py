@@ -235,6 +235,11 @@ PAGE_CACHE_SECONDS = int(env.get("PAGE_CACHE_SECONDS", "600"))
 # The header and footer (website/navigation.py), kept in the same cache between
 # changes, page cache on or off; 0 builds them on every page view.
 NAVIGATION_CACHE_SECONDS = int(env.get("NAVIGATION_CACHE_SECONDS", "3600"))
+# Which page answers each address (website/routing.py), kept in the same cache;
+# publishing, unpublishing or moving a page retires them all; 0 routes afresh.
+ROUTE_CACHE_SECONDS = int(env.get("ROUTE_CACHE_SECONDS", "3600"))
+# Each listing's total and filter counts (website/listing.py), likewise.
+LISTING_COUNTS_CACHE_SECONDS = int(env.get("LISTING_COUNTS_CACHE_SECONDS", "3600"))
 # Purged on publish, unpublish and move (website/signal_handlers.py): the page
 # cache always; Varnish (or any cache taking PURGE requests) and Cloudflare when
 # configured.

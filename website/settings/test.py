@@ -41,6 +41,10 @@ PAGE_CACHE_ENABLED = False
 NAVIGATION_CACHE_SECONDS = 0
 # And search results (tests/search/test_results_cache.py turns it on).
 SEARCH_RESULTS_CACHE_SECONDS = 0
+# And page routes (tests/website/test_routing.py turns them on).
+ROUTE_CACHE_SECONDS = 0
+# And listing counts (tests/website/test_listing_counts_cache.py turns them on).
+LISTING_COUNTS_CACHE_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 
 from website import navigation as site_navigation
+from website import routing
 
 register = template.Library()
 
@@ -29,6 +30,38 @@ def _links(nav, relation, request) -> list[dict]:
             "current": href not in ("/", "#") and path.startswith(href),
         }
         for label, href in nav[relation]
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def page_trail(context, page) -> list[dict]:
+    """``{% page_trail page as trail %}``: the breadcrumb trail above ``page``, from
+    the site's home (labelled "Home") to its parent, each with ``title`` and ``url``;
+    empty for the home page itself. Kept with the page's route (website/routing.py)
+    while the site's pages stay as they are, so most views ask nothing of the
+    database for it."""
+    request = context.get("request")
+    if page is None or not page.pk or request is None:
+        return []
+    if getattr(request, "is_preview", False):
+        return _trail(page, request)
+    return routing.remember_for_page(
+        request, page, "trail", lambda: _trail(page, request)
+    )
+
+
+def _trail(page, request) -> list[dict]:
+    ancestors = (
+        page.get_ancestors()
+        .filter(depth__gt=1)
+        .only("title", "url_path", "depth", "path", "locale")
+    )
+    return [
+        {
+            "title": "Home" if ancestor.depth == 2 else ancestor.title,
+            "url": ancestor.get_url(request),
+        }
+        for ancestor in ancestors
     ]
 
 
