@@ -25,7 +25,9 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.rich_text import expand_db_html
 
+from website import routing
 from website.blocks import SHORT_FEATURES
+from website.generations import remember
 from website.i18n import language_info
 from website.listing import ListingPageMixin
 from website.models import TaggedContentPage, live_pages_in_order
@@ -142,7 +144,20 @@ class SafetyMessagePage(RoutablePageMixin, TaggedContentPage):
 
     @cached_property
     def language_versions(self) -> list[dict]:
-        """Every live language version, each named in its own language and script."""
+        """Every live language version, each named in its own language and script.
+
+        Kept with the page's route (website/routing.py): publishing or
+        unpublishing any page, a translation included, retires it."""
+        if not self.pk:
+            return self._language_versions()
+        return remember(
+            routing.GENERATION,
+            f"languages:{self.pk}",
+            settings.ROUTE_CACHE_SECONDS,
+            self._language_versions,
+        )
+
+    def _language_versions(self) -> list[dict]:
         versions = []
         pages = self.get_translations(inclusive=True).live().select_related("locale")
         for page in pages.order_by("locale__language_code"):

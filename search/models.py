@@ -226,6 +226,17 @@ class SearchQuery(models.Model):
         return f"{self.query} ({self.day})"
 
 
+class SearchCountBatch(models.Model):
+    """A batch of search counts already added to ``SearchQuery`` (search.analytics):
+    its Redis key, so a batch is never added twice. Kept a week."""
+
+    key = models.CharField(max_length=120, unique=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.key
+
+
 class DocumentText(models.Model):
     """Text extracted from a document, kept until the file changes."""
 

@@ -55,7 +55,16 @@ def on_document_saved(sender, instance, **kwargs) -> None:
     transaction.on_commit(lambda: sync_document_task.delay(document_id))
 
 
+def on_pick_changed(sender, instance, **kwargs) -> None:
+    """An editor's pick shows on its query's search page: purge the cached ones."""
+    from .engines import forget_search_pages
+
+    forget_search_pages()
+
+
 def connect() -> None:
+    from wagtail.contrib.search_promotions.models import SearchPromotion
+
     page_published.connect(on_published, dispatch_uid="search.published")
     page_unpublished.connect(on_unpublished, dispatch_uid="search.unpublished")
     post_page_move.connect(on_moved, dispatch_uid="search.moved")
@@ -65,6 +74,10 @@ def connect() -> None:
             on_restriction_changed,
             sender=PageViewRestriction,
             dispatch_uid=f"search.restriction.{uid}",
+        )
+    for signal, uid in ((post_save, "saved"), (post_delete, "removed")):
+        signal.connect(
+            on_pick_changed, sender=SearchPromotion, dispatch_uid=f"search.pick.{uid}"
         )
     post_save.connect(
         on_document_saved,

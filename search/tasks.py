@@ -40,3 +40,16 @@ def count_common_terms_task(**options) -> dict:
     from .indexing import count_common_terms
 
     return count_common_terms(**options)
+
+
+@shared_task(
+    name="search.flush_queries",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def flush_queries_task() -> int:
+    """Every five minutes: move search counts from Redis into the table."""
+    from .analytics import flush
+
+    return flush().searches

@@ -12,13 +12,15 @@ from django.views.decorators.http import require_GET
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
+from website import page_cache
 from website.models import Audience, Theme
 
-from . import analytics, engines
+from . import engines
 from .engines import Filters, get_engine
 from .engines.base import FACETS, PAGE_SIZE
 from .entries import indexed_models, type_key
 from .forms import SearchForm
+from .middleware import HITS_HEADER
 
 MAX_PAGE = 100
 
@@ -134,8 +136,13 @@ def search(request):
         context["search"] = Page(results, form, _labels())
         if query and page == 1:
             context["promotions"] = _promotions(query)
-            analytics.record(query, results.total)
-    return TemplateResponse(request, "search/search.html", context)
+    response = TemplateResponse(request, "search/search.html", context)
+    if query and page == 1:
+        # Counted by SearchCountMiddleware, from the page cache as well.
+        response[HITS_HEADER] = str(context["search"].results.total)
+    # Kept like a page (website/page_cache.py) until the index or a pick changes.
+    page_cache.note_page(request, "search")
+    return response
 
 
 def _promotions(query: str) -> list:

@@ -47,6 +47,7 @@ app.conf.task_routes = {
     "search.reconcile": {"queue": "periodic"},
     "search.count_common_terms": {"queue": "index"},
     "impact.flush_page_views": {"queue": "periodic"},
+    "search.flush_queries": {"queue": "periodic"},
     "impact.send_quarterly_summary": {"queue": "periodic"},
 }
 
@@ -136,6 +137,12 @@ app.conf.beat_schedule = {
     # Page-view counters from Redis into the table; nothing lost if one is missed.
     "impact-flush-page-views": {
         "task": "impact.flush_page_views",
+        "schedule": 300.0,
+        "options": {"queue": "periodic", "expires": 290},
+    },
+    # Search counts likewise, for the editors' search reports.
+    "search-flush-queries": {
+        "task": "search.flush_queries",
         "schedule": 300.0,
         "options": {"queue": "periodic", "expires": 290},
     },

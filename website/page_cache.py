@@ -232,8 +232,10 @@ def _take_tokens(keys: list[str]) -> tuple[str, ...]:
 class Hits:
     """WSGI: serve page-cache hits without Django's request handler.
 
-    Measured in-process on bench/pages.py's data (2-core build machine): a hit
-    through the whole handler cost 0.90 ms, through this 0.XX ms.
+    Measured in-process on bench/pages.py's data (2-core build machine, three
+    alternating runs of 3,000 hits): 0.84-0.94 ms a hit through this, against
+    0.90-0.95 ms through Django's whole handler. Most of a hit is its two Redis
+    round trips (the page, the page-view count).
     """
 
     def __init__(self, application):

@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.db import transaction
 
 from website.generations import Generation, remember
 
@@ -50,5 +51,18 @@ def search(
 
 
 def forget_results() -> None:
-    """Retire every kept result once the transaction commits (an entry changed)."""
+    """Retire every kept result once the transaction commits (an entry changed),
+    and the search pages the page cache keeps."""
     RESULTS.retire()
+    forget_search_pages()
+
+
+def forget_search_pages() -> None:
+    """Purge every cached search page (any query) once the transaction commits."""
+    from django.urls import reverse
+
+    from website import page_cache
+
+    transaction.on_commit(
+        lambda: page_cache.purge_paths([reverse("search")]), robust=True
+    )

@@ -79,6 +79,7 @@ def test_editors_read_the_search_reports(page, indexed_site, axe):
     analytics.record("safer sleep", 3)
     analytics.record("safer sleep", 3)
     analytics.record("xylophonic", 0)
+    analytics.flush()
     password = "correct-horse-9"  # noqa: S105 - the test user's password
     get_user_model().objects.create_superuser(
         "search-editor", "editor@example.org", password

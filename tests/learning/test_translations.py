@@ -129,3 +129,34 @@ def test_translated_message_query_count_is_bounded(
     client.get(url)
     with django_assert_max_num_queries(21):
         assert client.get(url).status_code == HTTPStatus.OK
+
+
+def test_with_routes_remembered_a_new_translation_shows_at_once(
+    client, message, languages, settings, django_capture_on_commit_callbacks
+):
+    """Routes, language lists and tags kept in the cache (website/routing.py):
+    each language's address still gets its own page, and a translation
+    published later is offered at once."""
+    from django.core.cache import cache
+
+    settings.ROUTE_CACHE_SECONDS = 3600
+    cache.clear()
+    for _ in range(2):
+        english = client.get(message.url).content.decode()
+        polish = client.get("/pl/safety-messages/safe-sleep/").content.decode()
+        assert "Bezpieczny sen" in polish
+        assert "Bezpieczny sen" not in english
+        assert 'hreflang="pl"' in english
+        assert 'hreflang="ur"' not in english
+    with (
+        override_settings(LANGUAGES=LANGS, WAGTAIL_CONTENT_LANGUAGES=LANGS),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        urdu = message.copy_for_translation(languages["ur"])
+        urdu.title = "محفوظ نیند"
+        urdu.save_revision().publish()
+    assert 'hreflang="ur"' in client.get(message.url).content.decode()
+    assert (
+        "محفوظ نیند" in client.get("/ur/safety-messages/safe-sleep/").content.decode()
+    )
+    cache.clear()

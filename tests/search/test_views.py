@@ -5,6 +5,7 @@ from http import HTTPStatus
 import pytest
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
+from search import analytics
 from search.models import SearchQuery
 
 pytestmark = pytest.mark.django_db
@@ -105,12 +106,16 @@ def test_suggestions_json(client, content):
     assert client.post("/search/suggest/", {"q": "safe"}).status_code == 405
 
 
-def test_queries_are_counted_without_personal_data(client, content):
+def test_queries_are_counted_without_personal_data(client, content, counters):
     client.get("/search/", {"q": "Safe  Sleep"})
     client.get("/search/", {"q": "safe sleep"})
     client.get("/search/", {"q": "jane.doe@example.org"})
     client.get("/search/", {"q": "943 476 5919"})
-    client.get("/search/", {"q": "nothing matches this"})
+    response = client.get("/search/", {"q": "nothing matches this"})
+    assert "X-Search-Hits" not in response  # read and taken off on the server
+    client.get("/search/", {"q": "safe sleep", "page": 2})  # not a new search
+    assert not SearchQuery.objects.exists()  # counted in Redis until flushed
+    analytics.flush()
     rows = {q.query: (q.count, q.hits) for q in SearchQuery.objects.all()}
     assert rows["safe sleep"][0] == 2
     assert rows["nothing matches this"] == (1, 0)

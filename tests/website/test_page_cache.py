@@ -173,11 +173,15 @@ def test_a_private_page_is_never_cached(client, site, page_cache_on):
         assert response.get("X-Cache") != "hit"
 
 
-def test_search_is_not_a_page_and_is_not_stored(client, site, page_cache_on):
-    client.get("/search/?q=sleep")
+def test_a_search_page_is_kept_like_a_page(client, site, page_cache_on):
+    """Kept per query string; counting and purging are in tests/search."""
+    assert client.get("/search/?q=sleep")["X-Cache"] == "miss"
     response = client.get("/search/?q=sleep")
-    assert "X-Cache" not in response
-    assert response["Cache-Control"] == "public, max-age=60"  # the view's own
+    assert response["X-Cache"] == "hit"
+    assert client.get("/search/?q=sleep&page=2")["X-Cache"] == "miss"
+    # The view's own browser lifetime, shared caches told the page cache's.
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"public", "max-age=60", "s-maxage=600"} <= directives
 
 
 def test_publishing_a_message_purges_the_listing_and_all_its_filters(

@@ -161,3 +161,25 @@ def test_other_views_find_the_site_once(
         Site.objects.get(is_default_site=True).save()
     _, third, _ = _queries(client, "/search/")
     assert any("wagtailcore_site" in q for q in third)
+
+
+def test_a_page_s_tags_follow_a_new_revision_and_a_renamed_theme(
+    client, routes_on, message, django_capture_on_commit_callbacks
+):
+    from tests.factories import ThemeFactory
+
+    sleep = ThemeFactory(name="Safe sleep", slug="safe-sleep")
+    water = ThemeFactory(name="Water safety", slug="water-safety")
+    message.themes.add(sleep)
+    with django_capture_on_commit_callbacks(execute=True):
+        message.save_revision().publish()
+    assert "Safe sleep" in client.get(message.url).content.decode()
+    message.themes.set([water])
+    message.save_revision().publish()  # a new revision: a new entry, no retiring
+    html = client.get(message.url).content.decode()
+    assert "Water safety" in html
+    assert ">Safe sleep<" not in html
+    with django_capture_on_commit_callbacks(execute=True):
+        water.name = "Water and bath safety"
+        water.save()
+    assert "Water and bath safety" in client.get(message.url).content.decode()

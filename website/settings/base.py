@@ -104,6 +104,8 @@ MIDDLEWARE = [
     # Counts page views (a Redis counter, no database write); outside the page
     # cache, so a page served from it is counted too.
     "impact.middleware.PageViewMiddleware",
+    # Counts searches (a Redis counter), cached ones too, for the same reason.
+    "search.middleware.SearchCountMiddleware",
     # Anonymous page views from the cache, before anything below runs again.
     "website.middleware.PageCacheMiddleware",
     # Near the top, so every response (redirects, lock-outs, errors) gets both.

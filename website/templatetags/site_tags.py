@@ -93,13 +93,25 @@ def site_footer(context):
     }
 
 
-@register.inclusion_tag("website/includes/tags.html")
-def content_tags(page):
-    """The theme and audience tags of a page, as links to their pages."""
-    return {
-        "themes": list(page.themes.all()),
-        "audiences": list(page.audiences.all()),
-    }
+@register.inclusion_tag("website/includes/tags.html", takes_context=True)
+def content_tags(context, page):
+    """The theme and audience tags of a page, as links to their pages.
+
+    Kept per published revision (a preview shows its own); renaming a theme or
+    audience retires them with the routes (website/routing.py)."""
+
+    def tags():
+        return {
+            "themes": list(page.themes.all()),
+            "audiences": list(page.audiences.all()),
+        }
+
+    request = context.get("request")
+    if not page.pk or request is None or getattr(request, "is_preview", False):
+        return tags()
+    return routing.remember_for_page(
+        request, page, f"tags:{page.live_revision_id}", tags
+    )
 
 
 @register.inclusion_tag("website/includes/feedback.html", takes_context=True)
