@@ -24,15 +24,15 @@ Progress on stderr; the last line of stdout is one JSON object with
 kind of page).
 
 Where the time goes (2-core build machine, 23 November 2026, measured by calling
-the WSGI application in-process): a cache hit costs 0.8-1.5 ms inside Django (the
-middleware, one Redis round trip for the page and one to count the view; 2.0 ms
-before the cache kept one Redis client instead of building one per operation),
-and gunicorn about as much again; wrk takes about 0.1 ms of CPU per request on
-the same two cores (locust took 0.6). A search costs about 24 ms with its
-results cached (the template with its facets, the header, the editors' count),
-so 2% of searches use about a third of the CPU of a cached run. Uncached pages
-cost 45-90 ms each: 17-27 queries, of which the SQL is 10-18 ms and the rest is
-the ORM building them and Wagtail's routing and the related-page lookups.
+the WSGI application in-process): a cache hit costs 0.8-0.95 ms in Python, most
+of it two Redis round trips (the page, the page-view count); gunicorn adds about
+as much again, and wrk about 0.1 ms of CPU per request on the same two cores.
+Before search pages were kept by the page cache, the 2% of searches (about 17 ms
+each) used about a third of a cached run's CPU and set its tail: the same server
+gave p95 50 ms without them and 113 ms with them. Uncached, after routes, sites,
+breadcrumb trails, tags and listing counts were kept between changes
+(website/routing.py, website/listing.py): 20-45 ms a page, of which templates
+are about half; 4-15 queries (17-27 before).
 """
 
 from __future__ import annotations
