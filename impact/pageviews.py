@@ -168,28 +168,38 @@ class FlushResult:
     repeats: int = 0  # batches found already added (only deleted)
 
 
-def flush() -> FlushResult:
-    """Move every counter in Redis into ``PageViewDaily``, each view exactly once."""
+def drain(counter_prefix: str, batch_prefix: str, add) -> FlushResult:
+    """Move every Redis hash under ``counter_prefix`` (one per day) into a table,
+    each exactly once: rename each to a batch key of its own, then for every
+    batch (a dead run's included) ``add(batch, fields)`` (the number added, or
+    None if the batch was added before), and only then delete it. Page views and
+    search counts (``search.analytics``) both move this way."""
     client = redis_client()
-    for key in client.scan_iter(match=f"{COUNTER_PREFIX}*", count=500):
+    for key in client.scan_iter(match=f"{counter_prefix}*", count=500):
         key = key.decode() if isinstance(key, bytes) else key
-        day = key.removeprefix(COUNTER_PREFIX)
-        batch = f"{BATCH_PREFIX}{day}:{uuid.uuid4().hex}"
+        day = key.removeprefix(counter_prefix)
+        batch = f"{batch_prefix}{day}:{uuid.uuid4().hex}"
         try:
             client.rename(key, batch)
         except Exception as error:  # noqa: BLE001 - gone already: another run took it
             if "no such key" not in str(error).lower():
                 raise
     result = FlushResult()
-    for batch in client.scan_iter(match=f"{BATCH_PREFIX}*", count=500):
+    for batch in client.scan_iter(match=f"{batch_prefix}*", count=500):
         batch = batch.decode() if isinstance(batch, bytes) else batch
-        added = add_batch(batch, client.hgetall(batch))
+        added = add(batch, client.hgetall(batch))
         if added is None:
             result.repeats += 1
         else:
             result.batches += 1
             result.views += added
         client.delete(batch)
+    return result
+
+
+def flush() -> FlushResult:
+    """Move every counter in Redis into ``PageViewDaily``, each view exactly once."""
+    result = drain(COUNTER_PREFIX, BATCH_PREFIX, add_batch)
     PageViewBatch.objects.filter(
         added_at__lt=timezone.now() - datetime.timedelta(days=BATCH_LEDGER_DAYS)
     ).delete()

@@ -26,13 +26,12 @@ import datetime
 import logging
 import re
 import time
-import uuid
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from impact.pageviews import redis_client
+from impact.pageviews import drain, redis_client
 
 from .models import SearchCountBatch, SearchQuery
 
@@ -88,30 +87,13 @@ class FlushResult:
 
 
 def flush() -> FlushResult:
-    """Move every day's counts from Redis into ``SearchQuery``, each exactly once."""
-    client = redis_client()
-    for key in client.scan_iter(match=f"{COUNTER_PREFIX}*", count=500):
-        key = key.decode() if isinstance(key, bytes) else key
-        day = key.removeprefix(COUNTER_PREFIX)
-        try:
-            client.rename(key, f"{BATCH_PREFIX}{day}:{uuid.uuid4().hex}")
-        except Exception as error:  # noqa: BLE001 - gone already: another run took it
-            if "no such key" not in str(error).lower():
-                raise
-    result = FlushResult()
-    for batch in client.scan_iter(match=f"{BATCH_PREFIX}*", count=500):
-        batch = batch.decode() if isinstance(batch, bytes) else batch
-        added = add_batch(batch, client.hgetall(batch))
-        if added is None:
-            result.repeats += 1
-        else:
-            result.batches += 1
-            result.searches += added
-        client.delete(batch)
+    """Move every day's counts from Redis into ``SearchQuery``, each exactly once
+    (``impact.pageviews.drain``, as page views are moved)."""
+    drained = drain(COUNTER_PREFIX, BATCH_PREFIX, add_batch)
     SearchCountBatch.objects.filter(
         added_at__lt=timezone.now() - datetime.timedelta(days=BATCH_LEDGER_DAYS)
     ).delete()
-    return result
+    return FlushResult(drained.batches, drained.views, drained.repeats)
 
 
 def add_batch(batch: str, fields: dict) -> int | None:
