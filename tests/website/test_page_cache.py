@@ -73,6 +73,45 @@ def test_second_anonymous_view_is_a_hit_with_no_queries(
     assert second["Content-Type"] == first["Content-Type"]
 
 
+def test_a_hit_carries_every_header_of_the_page_as_rendered(
+    client, site, page_cache_on
+):
+    page = StandardPageFactory(parent=site)
+
+    first = client.get(page.url)
+    second = client.get(page.url)
+
+    assert second["X-Cache"] == "hit"
+    rendered = {k: v for k, v in first.items() if k != "X-Cache"}
+    served = {k: v for k, v in second.items() if k != "X-Cache"}
+    # The request id is each request's own; everything else is kept as it was.
+    assert rendered.pop("X-Request-ID") != served.pop("X-Request-ID")
+    assert served == rendered
+    assert list(served) == list(rendered)  # names keep their case and order
+
+
+def test_an_entry_of_another_layout_is_a_miss_not_an_error(client, site, page_cache_on):
+    """An entry written by a release that kept pages differently (or anything
+    else found under the key) is rendered afresh and replaced."""
+    page = StandardPageFactory(parent=site, title="Safer sleep")
+    client.get(page.url)
+    (key,) = [k for k in cache._cache if k.startswith(":1:pagecache:page2:")]
+    tokens = cache.get(key.removeprefix(":1:"))[0]
+    for foreign in [
+        (tokens, 200, [("Content-Type", "text/html")], b"old layout"),
+        (tokens, 200),
+        "not an entry",
+    ]:
+        cache.set(key.removeprefix(":1:"), foreign)
+
+        response = client.get(page.url)
+
+        assert response.status_code == HTTPStatus.OK
+        assert response["X-Cache"] == "miss"
+        assert "Safer sleep" in response.content.decode()
+        assert client.get(page.url)["X-Cache"] == "hit"
+
+
 def test_head_is_answered_from_the_cache(client, site, page_cache_on):
     page = StandardPageFactory(parent=site)
     client.get(page.url)
