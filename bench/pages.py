@@ -33,6 +33,14 @@ gave p95 50 ms without them and 113 ms with them. Uncached, after routes, sites,
 breadcrumb trails, tags and listing counts were kept between changes
 (website/routing.py, website/listing.py): 20-45 ms a page, of which templates
 are about half; 4-15 queries (17-27 before).
+
+24 November 2026: in gunicorn a hit costs about 1.8 ms of CPU under load (1.56 ms
+with one worker and one user), of which Django and Redis are 0.65 ms; wrk's 32
+connections had gathered 16 on one worker until gunicorn.conf.py capped each
+worker's connections. One thread serving one user at a time, uncached: home
+46 ms, safety message listing 51, message 22, QI pack 38, bulletin 30, learning
+25, webinars 36, search 14; 32 ms over the mix. Redis round trips per uncached
+page, once generation tokens were read once a request: 5-9 (6-12 before).
 """
 
 from __future__ import annotations
