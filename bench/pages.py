@@ -41,6 +41,18 @@ worker's connections. One thread serving one user at a time, uncached: home
 46 ms, safety message listing 51, message 22, QI pack 38, bulletin 30, learning
 25, webinars 36, search 14; 32 ms over the mix. Redis round trips per uncached
 page, once generation tokens were read once a request: 5-9 (6-12 before).
+
+24 November 2026, night (a quicker machine): uncached, gunicorn spent about
+22 ms of CPU a page and PostgreSQL 3 ms in the first 20 seconds after a start,
+17 and 2.5 ms in the next 20 (the same server, the same mix), so the uncached run
+now warms with every URL, as the cached run does. In-process, over the mix: SQL
+compilation and model loading about a third of a page (py-spy), the template
+engine itself, PostgreSQL and Redis (client and waiting) about a tenth each. Pages are now kept as their
+own type per live revision (one small query instead of the page's own), and the
+home page's featured and latest pages and a bulletin's linked pages with the
+routes. Before and after, one full run each: uncached 85/s, p95 163 ms; 127/s,
+p95 117 ms. Layouts of 2 or 3 workers of 1-2 threads were within the noise of
+5 of 4 (alternating 20-second runs differed by a fifth with no change).
 """
 
 from __future__ import annotations
@@ -363,11 +375,12 @@ def measure(base, port, urls, *, page_cache: bool, users: int, seconds: int) -> 
         server_environ(base, port, page_cache), port, base / "log" / f"{name}.log"
     )
     try:
-        # Cached: every URL, so the cache holds the mix. Uncached: a few of each
-        # kind, so every worker has compiled its templates and connected.
-        warm_urls = [
-            url for kind in urls.values() for url in (kind if page_cache else kind[:5])
-        ]
+        # Every URL once. Cached: so the cache holds the mix. Uncached: so every
+        # worker has compiled its templates, connected, and filled its own and
+        # PostgreSQL's per-connection caches, as a server that has been up a while
+        # has: after a few of each kind only, the first 20 seconds cost about a
+        # fifth more CPU a page than the next 20 (1 worker: 18.4 then 16.2 ms).
+        warm_urls = [url for kind in urls.values() for url in kind]
         started = time.perf_counter()
         statuses = warm(port, warm_urls)
         log(f"warmed {len(warm_urls)} URLs in {time.perf_counter() - started:.0f}s")

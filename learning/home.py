@@ -4,7 +4,19 @@ from website.home import HomeSection
 
 
 def latest_safety_messages(home_page, request) -> HomeSection | None:
-    """The three newest safety messages, with a link to all of them."""
+    """The three newest safety messages, with a link to all of them; kept with the
+    routes, which publishing, unpublishing or moving any page retires."""
+    from website.routing import remember_for_page
+
+    return remember_for_page(
+        request,
+        home_page,
+        "latest-safety-messages",
+        lambda: _latest_safety_messages(home_page),
+    )
+
+
+def _latest_safety_messages(home_page) -> HomeSection | None:
     from .models import SafetyMessageIndexPage, SafetyMessagePage
 
     index = SafetyMessageIndexPage.objects.child_of(home_page).live().first()

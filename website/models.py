@@ -20,7 +20,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 
 from .blocks import SHORT_FEATURES, BodyStreamBlock
-from .routing import KnownRestrictionsMixin
+from .routing import KnownRestrictionsMixin, remember_for_page
 
 # --- Vocabularies -------------------------------------------------------------
 
@@ -313,8 +313,14 @@ class HomePage(KnownRestrictionsMixin, Page):
         from .home import home_sections
 
         context = super().get_context(request, *args, **kwargs)
-        context["featured"] = live_pages_in_order(
-            self.featured_items.values_list("page_id", flat=True)
+        # Kept with the routes: publishing anything retires them.
+        context["featured"] = remember_for_page(
+            request,
+            self,
+            "featured",
+            lambda: live_pages_in_order(
+                list(self.featured_items.values_list("page_id", flat=True))
+            ),
         )
         context["sections"] = home_sections(self, request)
         return context

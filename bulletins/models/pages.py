@@ -11,6 +11,7 @@ from wagtail.models import Page
 
 from website.listing import ListingPageMixin
 from website.models import TaggedContentPage, live_pages_in_order
+from website.routing import remember_for_page
 
 from ..blocks import BulletinSectionsBlock
 
@@ -142,5 +143,8 @@ class BulletinPage(TaggedContentPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["bulletin_sections"] = self.get_sections()
+        # Kept with the routes: publishing or unpublishing any page retires them.
+        context["bulletin_sections"] = remember_for_page(
+            request, self, "bulletin-sections", self.get_sections
+        )
         return context

@@ -183,3 +183,106 @@ def test_a_page_s_tags_follow_a_new_revision_and_a_renamed_theme(
         water.name = "Water and bath safety"
         water.save()
     assert "Water and bath safety" in client.get(message.url).content.decode()
+
+
+def test_the_page_itself_is_remembered_between_revisions(client, routes_on, message):
+    """The second view reads the page's address and live revision in one small
+    query, and the page as its own type (with its locale) from memory."""
+    message.save_revision().publish()
+    client.get(message.url)  # routed by Wagtail; the route remembered
+    status, first, first_body = _queries(client, message.url)  # the page kept
+    assert status == 200
+    status, second, second_body = _queries(client, message.url)
+    assert status == 200
+    assert second_body == first_body
+    assert any("learning_safetymessagepage" in q for q in first)
+    assert not any("learning_safetymessagepage" in q for q in second)
+    assert not any("wagtailcore_locale" in q for q in second)
+
+
+def test_a_new_revision_is_served_at_once_even_before_its_commit(
+    client, routes_on, message
+):
+    message.save_revision().publish()
+    assert "Car seats" in client.get(message.url).content.decode()
+    message.title = "Car seats and sleep"
+    message.save_revision().publish()  # no commit here: nothing retired
+    html = client.get(message.url).content.decode()
+    assert "Car seats and sleep" in html
+
+
+def test_a_page_not_live_is_never_taken_from_memory(client, routes_on, message):
+    message.save_revision().publish()
+    assert client.get(message.url).status_code == 200
+    message.unpublish()  # no commit here: nothing retired
+    assert client.get(message.url).status_code == 404
+
+
+def test_a_foreign_entry_where_the_page_was_kept_is_ignored(client, routes_on, message):
+    """Whatever else is found under a page's key (a value of another shape) is
+    passed over and the page loaded afresh, never served or turned into a 500."""
+    from website import routing
+
+    message.save_revision().publish()
+    message.refresh_from_db()
+    client.get(message.url)  # the route remembered
+    body = client.get(message.url).content  # the page kept
+    key = (
+        f"{routing.GENERATION.name}:{routing.GENERATION.current()}:page:"
+        f"{routing._schema()}:{message._meta.label}:{message.pk}:"
+        f"{message.live_revision_id}"
+    )
+    assert cache.get(key) is not None
+    cache.set(key, 5)
+    response = client.get(message.url)
+    assert response.status_code == 200
+    assert response.content == body
+
+
+# --- Pages drawn from the tree, kept with the routes ------------------------------
+
+
+def test_home_page_featured_and_latest_are_kept_until_a_publish(
+    client, routes_on, site, message, django_capture_on_commit_callbacks
+):
+    from website.models import HomePageFeaturedItem
+
+    HomePageFeaturedItem.objects.create(home=site, page=message, sort_order=0)
+    client.get("/")
+    status, second, html = _queries(client, "/")
+    assert status == 200
+    assert html.count("Car seats") == 2  # featured, and the latest messages
+    assert not any("website_homepagefeatureditem" in q for q in second)
+    assert not any("learning_safetymessagepage" in q for q in second)
+    index = message.get_parent()
+    with django_capture_on_commit_callbacks(execute=True):
+        SafetyMessagePageFactory(parent=index, title="Blind cords", live=True)
+        message.unpublish()
+    html = client.get("/").content.decode()
+    assert "Blind cords" in html
+    assert "Car seats" not in html
+
+
+def test_a_bulletin_s_linked_pages_are_kept_until_a_publish(
+    client, routes_on, site, message, django_capture_on_commit_callbacks
+):
+    from tests.factories.bulletins import (
+        BulletinIndexPageFactory,
+        BulletinPageFactory,
+    )
+
+    item = {"page": message, "summary": ""}
+    bulletin = BulletinPageFactory(
+        parent=BulletinIndexPageFactory(parent=site),
+        sections=[
+            ("section", {"heading": "New this month", "items": [("page_item", item)]})
+        ],
+    )
+    client.get(bulletin.url)
+    status, second, html = _queries(client, bulletin.url)
+    assert status == 200
+    assert "Read: Car seats" in html
+    assert not any("learning_safetymessagepage" in q for q in second)
+    with django_capture_on_commit_callbacks(execute=True):
+        message.unpublish()
+    assert "Car seats" not in client.get(bulletin.url).content.decode()
