@@ -3,8 +3,9 @@
 ``.venv/bin/python bench/pages.py --seconds 30 --concurrency 32``: a fresh embedded
 platform (PostgreSQL, Redis), the demo content plus ``--pages`` extra pages
 (safety messages, bulletins, QI packs and learning resources, each a copy of a
-demo page of its type with its own title, summary, themes and audiences, written
-with COPY and INSERT ... SELECT), the search index, ``collectstatic``; then
+demo page of its type with its own title, summary, themes and audiences and a
+copy of its live revision, written with COPY and INSERT ... SELECT), the search
+index, ``collectstatic``; then
 gunicorn started with ``gunicorn.conf.py`` on the production settings, and a
 separate load generator process (wrk with bench/wrk_mix.lua when Debian's wrk
 is installed, else locust headless with bench/locustfile.py; set
@@ -42,17 +43,18 @@ worker's connections. One thread serving one user at a time, uncached: home
 25, webinars 36, search 14; 32 ms over the mix. Redis round trips per uncached
 page, once generation tokens were read once a request: 5-9 (6-12 before).
 
-24 November 2026, night (a quicker machine): uncached, gunicorn spent about
-22 ms of CPU a page and PostgreSQL 3 ms in the first 20 seconds after a start,
-17 and 2.5 ms in the next 20 (the same server, the same mix), so the uncached run
+24 November 2026, night (a quicker machine): uncached, gunicorn spent about 22
+ms of CPU a page and PostgreSQL 3 ms in the first 20 seconds after a start, 17
+and 2.5 ms in the next 20 (the same server, the same mix), so the uncached run
 now warms with every URL, as the cached run does. In-process, over the mix: SQL
 compilation and model loading about a third of a page (py-spy), the template
-engine itself, PostgreSQL and Redis (client and waiting) about a tenth each. Pages are now kept as their
-own type per live revision (one small query instead of the page's own), and the
-home page's featured and latest pages and a bulletin's linked pages with the
-routes. Before and after, one full run each: uncached 85/s, p95 163 ms; 127/s,
-p95 117 ms. Layouts of 2 or 3 workers of 1-2 threads were within the noise of
-5 of 4 (alternating 20-second runs differed by a fifth with no change).
+engine itself, PostgreSQL and Redis (client and waiting) about a tenth each.
+Pages are now kept as their own type per live revision (one small query instead
+of the page's own), and the home page's featured and latest pages and a
+bulletin's linked pages with the routes. Before and after, one full run each:
+uncached 85/s, p95 163 ms; 127/s, p95 117 ms. Layouts of 2 or 3 workers of 1-2
+threads were within the noise of 5 of 4 (alternating 20-second runs differed by
+a fifth with no change).
 """
 
 from __future__ import annotations
@@ -186,6 +188,21 @@ def _add_pages(model_label: str, parent_label: str, count: int, rng) -> list[int
             child = apps.get_model(child_label)
             fk = child._meta.get_field(key).column
             _copy_rows(cursor, child, ids, template.pk, fk)
+        if template.live_revision_id:
+            # A live revision each, as every page published in Wagtail has (the
+            # template's copied): routing keeps pages per live revision.
+            cursor.execute(
+                "WITH r AS (INSERT INTO wagtailcore_revision (content_type_id, "
+                "base_content_type_id, object_id, created_at, user_id, object_str, "
+                "content, approved_go_live_at) SELECT t.content_type_id, "
+                "t.base_content_type_id, n.id::text, t.created_at, t.user_id, "
+                "t.object_str, t.content, t.approved_go_live_at "
+                "FROM wagtailcore_revision t, unnest(%s::bigint[]) AS n(id) "
+                "WHERE t.id = %s RETURNING id, object_id) "
+                "UPDATE wagtailcore_page p SET live_revision_id = r.id, "
+                "latest_revision_id = r.id FROM r WHERE p.id = r.object_id::bigint",
+                [ids, template.live_revision_id],
+            )
     Page.objects.filter(pk=parent.pk).update(numchild=parent.numchild + count)
     themes, audiences = list(Theme.objects.all()), list(Audience.objects.all())
     PageTheme.objects.bulk_create(

@@ -178,8 +178,8 @@ def _follow(request, known: tuple):
 
 
 def _page_state(page_id: int) -> tuple | None:
-    """The page's address, whether it is live, and its live revision, read in one
-    small query (a tenth of the cost of loading the page as its own type)."""
+    """The page's address, whether it is live, and its live revision: one small
+    query on one table, instead of the page's own type with all its columns."""
     with connections[router.db_for_read(Page)].cursor() as cursor:
         cursor.execute(
             "SELECT url_path, live, live_revision_id FROM wagtailcore_page "
