@@ -83,6 +83,18 @@ def counters():
 
 
 @pytest.fixture
+def routes_on(settings):
+    """Routes and what is kept with them (website/routing.py) remembered, as in
+    production; the test settings turn them off."""
+    from django.core.cache import cache
+
+    settings.ROUTE_CACHE_SECONDS = 3600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def site(db):
     """The default site with a published home page, as ``seed_demo`` would make it."""
     from tests.factories import HomePageFactory, ensure_site

@@ -488,6 +488,48 @@ def test_unpublished_or_private_webinars_are_not_listed_on_related_pages(
     assert "Webinars about this" not in main(client.get(message.url))
 
 
+def test_linked_webinars_and_packs_are_kept_until_a_publish(
+    client, routes_on, related, django_capture_on_commit_callbacks
+):
+    """Kept with the routes (website/routing.py): no query for them on a later
+    view; an unpublished webinar or pack is gone once its change commits."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page, pack, _, message, _ = related
+    QIPackRelated.objects.create(page_from=pack, page=message, sort_order=0)
+    client.get(message.url)
+    client.get(message.url)
+    with CaptureQueriesContext(connection) as captured:
+        html = main(client.get(message.url))
+    assert "Safer sleep webinar" in html
+    assert "Safer sleep pack" in html
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "webinars_webinarrelated" not in sql
+    assert "qipacks_qipackrelated" not in sql
+    with django_capture_on_commit_callbacks(execute=True):
+        page.unpublish()
+        pack.unpublish()
+    html = main(client.get(message.url))
+    assert "Safer sleep webinar" not in html
+    assert "Safer sleep pack" not in html
+
+
+def test_kept_linked_webinars_are_put_in_time_order_on_each_view(
+    client, routes_on, related, monkeypatch
+):
+    page, _, _, message, _ = related
+    soon = webinar(page.get_parent(), days(2), title="Bath seats webinar")
+    WebinarRelated.objects.create(page_from=soon, page=message, sort_order=0)
+    html = main(client.get(message.url))
+    assert html.index("Bath seats webinar") < html.index("Safer sleep webinar")
+    client.get(message.url)
+    later = timezone.now() + dt.timedelta(days=5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    html = main(client.get(message.url))  # from memory, the soon one now past
+    assert html.index("Safer sleep webinar") < html.index("Bath seats webinar")
+
+
 def test_page_without_webinars_costs_one_query_for_them(
     client, related, django_assert_max_num_queries
 ):

@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def routes_on(settings):
-    settings.ROUTE_CACHE_SECONDS = 3600
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
 def message(site):
     index = SafetyMessageIndexPageFactory(parent=site)
     return SafetyMessagePageFactory(
