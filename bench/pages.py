@@ -50,11 +50,13 @@ now warms with every URL, as the cached run does. In-process, over the mix: SQL
 compilation and model loading about a third of a page (py-spy), the template
 engine itself, PostgreSQL and Redis (client and waiting) about a tenth each.
 Pages are now kept as their own type per live revision (one small query instead
-of the page's own), and the home page's featured and latest pages and a
-bulletin's linked pages with the routes. Before and after, one full run each:
-uncached 85/s, p95 163 ms; 127/s, p95 117 ms. Layouts of 2 or 3 workers of 1-2
-threads were within the noise of 5 of 4 (alternating 20-second runs differed by
-a fifth with no change).
+of the page's own; the extra pages here carry a copy of a live revision for it),
+and the home page's featured and latest pages, a bulletin's linked pages and the
+QI packs and webinars linking to a page with the routes. Before and after, one
+full run each: uncached 85/s, p95 163 ms; 140/s, p95 108 ms (cached about
+1,930/s, p95 33 ms, both). Layouts of 2 or 3 workers of 1-2 threads were within
+the noise of 5 of 4 (alternating 20-second runs differed by a fifth with no
+change).
 """
 
 from __future__ import annotations
