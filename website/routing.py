@@ -87,7 +87,10 @@ def find_site(request):
 def remember_for_page(request, page, name: str, build):
     """Something drawn from the page tree around ``page`` (its breadcrumb trail),
     kept with the routes: retired whenever they are, built afresh when the cache
-    is off or out of reach."""
+    is off or out of reach. A preview (a draft, perhaps never saved) is always
+    built afresh and never stored, so no draft reaches a reader."""
+    if getattr(request, "is_preview", False) or not page.pk:
+        return build()
     host = split_domain_port(request._get_raw_host())[0]
     key = f"{name}:{host}:{request.get_port()}:{page.pk}"
     return remember(GENERATION, key, settings.ROUTE_CACHE_SECONDS, build)

@@ -13,7 +13,7 @@ def qi_packs_using(context, page):
     """``{% qi_packs_using page %}``: "QI packs that use this", if any do; kept
     with the routes (website/routing.py), which any publish retires."""
     request = context.get("request")
-    if page is None or not page.pk or request is None:
+    if page is None or request is None:
         return {"packs": packs_using(page)}
     return {
         "packs": routing.remember_for_page(

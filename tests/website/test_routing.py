@@ -280,3 +280,16 @@ def test_a_bulletin_s_linked_pages_are_kept_until_a_publish(
     with django_capture_on_commit_callbacks(execute=True):
         message.unpublish()
     assert "Car seats" not in client.get(bulletin.url).content.decode()
+
+
+def test_a_preview_is_never_kept_for_readers(rf, routes_on, message):
+    """A preview renders a draft (the home page's featured items, a bulletin's
+    sections): it is built afresh and never stored where a reader would find it."""
+    from website.routing import remember_for_page
+
+    preview = rf.get(message.url)
+    preview.is_preview = True
+    assert remember_for_page(preview, message, "featured", lambda: "draft") == "draft"
+    reader = rf.get(message.url)
+    assert remember_for_page(reader, message, "featured", lambda: "live") == "live"
+    assert remember_for_page(preview, message, "featured", lambda: "draft") == "draft"

@@ -63,12 +63,7 @@ def linked_webinars(context, page):
     published revision of ``page`` (its own related links are left out); which of
     them are past is decided on each view."""
     request = context.get("request")
-    if (
-        page is None
-        or not page.pk
-        or request is None
-        or getattr(request, "is_preview", False)
-    ):
+    if page is None or request is None:
         return {"webinars": webinars_linking_to(page)}
     shown = routing.remember_for_page(
         request,

@@ -43,8 +43,6 @@ def page_trail(context, page) -> list[dict]:
     request = context.get("request")
     if page is None or not page.pk or request is None:
         return []
-    if getattr(request, "is_preview", False):
-        return _trail(page, request)
     return routing.remember_for_page(
         request, page, "trail", lambda: _trail(page, request)
     )
@@ -107,7 +105,7 @@ def content_tags(context, page):
         }
 
     request = context.get("request")
-    if not page.pk or request is None or getattr(request, "is_preview", False):
+    if request is None:
         return tags()
     return routing.remember_for_page(
         request, page, f"tags:{page.live_revision_id}", tags
