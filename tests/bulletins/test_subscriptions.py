@@ -13,6 +13,8 @@ import html as html_module
 import json
 import re
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -324,12 +326,17 @@ def test_new_and_known_addresses_get_byte_identical_responses(
     assert first.status_code == second.status_code == HTTPStatus.SEE_OTHER
     assert first.content == second.content
     assert first["Location"] == second["Location"]
-    # Every header alike but the request id, which is random for every request
-    # (so it says nothing about the address).
+    # Every header alike but the request id, which is random for every request,
+    # and Expires, which is the moment of the response (a second can tick between
+    # the two); neither says anything about the address.
     assert first["X-Request-ID"] != second["X-Request-ID"]
+    varying = {"X-Request-ID", "Expires"}
     assert sorted(
-        (k, v) for k, v in first.headers.items() if k != "X-Request-ID"
-    ) == sorted((k, v) for k, v in second.headers.items() if k != "X-Request-ID")
+        (k, v) for k, v in first.headers.items() if k not in varying
+    ) == sorted((k, v) for k, v in second.headers.items() if k not in varying)
+    # Both already expired when sent: neither response may be kept by a cache.
+    for response in responses:
+        assert parsedate_to_datetime(response["Expires"]) <= datetime.now(UTC)
     assert first.cookies.keys() == second.cookies.keys()
     # Nothing was written for either, and the known subscriber is untouched.
     known.refresh_from_db()
