@@ -261,6 +261,8 @@ class WebinarIndexPage(ListingPageMixin, Page):
     # The listing's "type" filter is when: upcoming or past.
     listing_type_field = "when"
     listing_type_choices = WHEN_CHOICES
+    # The year a webinar happens, not the year its page was published.
+    listing_year_field = "starts_at"
 
     def get_listing_queryset(self):
         return WebinarPage.objects.descendant_of(self)
@@ -323,6 +325,8 @@ class WebinarSeriesPage(ListingPageMixin, TaggedContentPage):
 
     listing_type_field = "when"
     listing_type_choices = WHEN_CHOICES
+    # The year a webinar happens, not the year its page was published.
+    listing_year_field = "starts_at"
 
     def get_listing_queryset(self):
         return WebinarPage.objects.child_of(self)

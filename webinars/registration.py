@@ -31,6 +31,7 @@ from django.utils.formats import date_format
 
 from bulletins.models import normalise_email
 from website import ratelimit
+from website.frontend_cache import purge_page_and_pages_showing
 
 from . import emails
 from .models import UK, Registration, WebinarEmail, WebinarPage, clock
@@ -191,6 +192,13 @@ def _lock(webinar_id: int) -> WebinarPage:
     return WebinarPage.objects.select_for_update(of=("self",)).get(pk=webinar_id)
 
 
+def _places_changed(webinar: WebinarPage) -> None:
+    """The webinar's page, its listings and the pages linking to it say how many
+    places are left: once this commits, the page cache (and any shared cache)
+    forgets them, so the next reader sees the count as it now is."""
+    purge_page_and_pages_showing(webinar)
+
+
 def _is_open(webinar: WebinarPage) -> bool:
     return (
         webinar.live
@@ -247,6 +255,7 @@ def register(
             status=Status.REGISTERED if taken < webinar.capacity else Status.WAITLISTED,
         )
         _send_place_email(registration)
+        _places_changed(webinar)
     logger.info(
         "Webinar %s: registration %s is %s",
         webinar.pk,
@@ -279,6 +288,8 @@ def fill_places(webinar: WebinarPage) -> list[Registration]:
             .order_by("created_at", "pk")
             .select_for_update()[:free]
         )
+        if promoted:
+            _places_changed(webinar)
         for registration in promoted:
             registration.webinar = webinar
             registration.status = Status.REGISTERED
@@ -310,6 +321,7 @@ def cancel(registration: Registration) -> tuple[Registration, list[Registration]
         current.cancelled_at = timezone.now()
         current.save(update_fields=["status", "cancelled_at"])
         _send_cancelled_email(current, had_place=had_place)
+        _places_changed(webinar)
         logger.info(
             "Webinar %s: registration %s cancelled by the registrant",
             webinar.pk,

@@ -81,6 +81,15 @@ def purge_pages_showing(page: Page) -> None:
     purge_shared_caches([*page_urls(page, site_roots), *listing_urls])
 
 
+def purge_page_and_pages_showing(page: Page) -> None:
+    """Purge ``page`` itself (every query string, and its sub-pages that need no
+    argument) and what shows it, once the transaction commits: for a change to
+    what a page shows that is not a publish, such as a webinar's places."""
+    own = page_urls(page, SimpleNamespace())
+    transaction.on_commit(lambda: page_cache.purge_paths(_paths(own)), robust=True)
+    purge_pages_showing(page)
+
+
 def purge_everything() -> None:
     """Forget every page in the page cache once the transaction commits (links
     moved, or navigation or vocabularies changed; shared caches wait for expiry)."""

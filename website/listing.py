@@ -165,8 +165,19 @@ class Listing:
         return urlencode(sorted(params.items()))
 
 
-def filter_queryset(qs: QuerySet, filters: dict, type_field: str | None) -> QuerySet:
-    """Apply theme, audience, type and year filters to a queryset of pages."""
+# What "year" means in a listing unless the listing says otherwise.
+PUBLISHED_YEAR = "first_published_at"
+
+
+def filter_queryset(
+    qs: QuerySet,
+    filters: dict,
+    type_field: str | None,
+    year_field: str = PUBLISHED_YEAR,
+) -> QuerySet:
+    """Apply theme, audience, type and year filters to a queryset of pages. The
+    year is ``year_field``'s, in UK time: when a page was first published, or
+    for a webinar when it happens."""
     for name, through in (("theme", PageTheme), ("audience", PageAudience)):
         if filters.get(name):
             tagged = through.objects.filter(tag__slug=filters[name])
@@ -174,18 +185,20 @@ def filter_queryset(qs: QuerySet, filters: dict, type_field: str | None) -> Quer
     if filters.get("type") and type_field:
         qs = qs.filter(**{type_field: filters["type"]})
     if filters.get("year"):
-        qs = qs.filter(first_published_at__year=filters["year"])
+        qs = qs.filter(**{f"{year_field}__year": filters["year"]})
     return qs
 
 
-def _facet_counts(qs: QuerySet, listing_filters: dict, type_field) -> dict:
+def _facet_counts(
+    qs: QuerySet, listing_filters: dict, type_field, year_field: str
+) -> dict:
     """For each filter, how many pages each of its values would give, keeping the
     other filters; with the themes and audiences to offer (as plain tuples, so the
     whole can be kept in the cache)."""
 
     def base_for(exclude: str) -> QuerySet:
         others = {k: v for k, v in listing_filters.items() if k != exclude}
-        return filter_queryset(qs, others, type_field)
+        return filter_queryset(qs, others, type_field, year_field)
 
     counts: dict = {}
     for name, through, vocabulary in (
@@ -207,7 +220,7 @@ def _facet_counts(qs: QuerySet, listing_filters: dict, type_field) -> dict:
     counts["year"] = list(
         base_for("year")
         .order_by()
-        .annotate(y=ExtractYear("first_published_at"))
+        .annotate(y=ExtractYear(year_field))
         .values_list("y")
         .annotate(n=Count("pk"))
     )
@@ -278,6 +291,7 @@ def build_listing(
     page_size: int = DEFAULT_PAGE_SIZE,
     with_options: bool = True,
     counts_key: str = "",
+    year_field: str = PUBLISHED_YEAR,
 ) -> Listing:
     """Filter, count and paginate ``queryset`` from the query-string ``params``.
 
@@ -297,13 +311,13 @@ def build_listing(
     listing = Listing(
         form=form, page=None, total=0, filters=filters, base_path=base_path
     )
-    qs = filter_queryset(queryset, filters, type_field)
+    qs = filter_queryset(queryset, filters, type_field, year_field)
 
     def count():
         found = {"total": qs.count()}
         if with_options:
             found["facets"] = _facet_counts(
-                queryset, filters, type_field if type_choices else None
+                queryset, filters, type_field if type_choices else None, year_field
             )
         return found
 
@@ -403,6 +417,8 @@ class ListingPageMixin(KnownRestrictionsMixin, RoutablePageMixin):
     listing_page_size = DEFAULT_PAGE_SIZE
     listing_type_field: str | None = None  # e.g. "kind" on the child model
     listing_type_choices: list[tuple[str, str]] = []
+    # The field the "year" filter reads (a webinar's is when it happens).
+    listing_year_field = PUBLISHED_YEAR
 
     def get_listing_queryset(self) -> QuerySet:
         """Live, public child pages, newest first; subclasses narrow the model."""
@@ -425,7 +441,8 @@ class ListingPageMixin(KnownRestrictionsMixin, RoutablePageMixin):
             type_choices=self.listing_type_choices,
             type_field=self.listing_type_field,
             page_size=self.listing_page_size,
-            counts_key=f"index:{self.pk}",
+            counts_key=f"index:{self.pk}:{self.listing_year_field}",
+            year_field=self.listing_year_field,
         )
         context = self.get_context(request)
         context["listing"] = listing
@@ -445,6 +462,7 @@ class ListingPageMixin(KnownRestrictionsMixin, RoutablePageMixin):
             type_field=self.listing_type_field,
             page_size=FEED_SIZE,
             with_options=False,
+            year_field=self.listing_year_field,
         )
         if not listing.is_valid:
             errors = "; ".join(

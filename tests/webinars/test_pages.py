@@ -356,6 +356,29 @@ def test_listing_filters_upcoming_past_theme_and_audience(client, listed):
     assert "Remove filter: Past" in main(both)
 
 
+@pytest.mark.parametrize("which", ["index", "series"])
+def test_listing_year_is_the_year_a_webinar_happens_not_its_publication(
+    client, tree, which
+):
+    index, series = tree
+    page = index if which == "index" else series
+    # Both pages are published today; one webinar was held years ago (its page
+    # added afterwards, for the recording), the other is booked years ahead.
+    webinar(series, utc(2019, 11, 5, 10), title="Held")
+    webinar(series, utc(2031, 2, 3, 10), title="Booked ahead")
+
+    html = main(client.get(page.url))
+    assert '<option value="2031">2031 (1)</option>' in html
+    assert '<option value="2019">2019 (1)</option>' in html
+    assert f'<option value="{timezone.now().year}">' not in html
+    assert titles(client.get(page.url, {"year": 2031})) == ["Booked ahead"]
+    assert titles(client.get(page.url, {"year": 2019})) == ["Held"]
+    assert titles(client.get(page.url, {"year": timezone.now().year})) == []
+    # The feeds filter the same way.
+    feed = client.get(f"{page.url}feed/", {"year": 2031}).content.decode()
+    assert "Booked ahead" in feed and "Held" not in feed
+
+
 def test_listing_refuses_malformed_filters_and_explains_unknown_ones(client, listed):
     index, _, _ = listed
     bad = client.get(index.url, {"type": "<script>"})

@@ -152,6 +152,41 @@ def test_the_form_says_when_and_how_many_places_and_is_never_cached(
     assert "no-store" in response["Cache-Control"]
 
 
+def test_places_left_are_current_on_cached_pages_after_a_registration_or_cancel(
+    post, tree, webinar, page_cache_on
+):
+    reader = Client()  # anonymous, with no cookie: served from the page cache
+    pages = [webinar.url, tree.series.url, tree.index.url]
+
+    def shown() -> dict[str, tuple[str, set[str]]]:
+        found = {}
+        for url in pages:
+            response = reader.get(url)
+            assert response.status_code == HTTPStatus.OK, url
+            html = " ".join(response.content.decode().split())
+            found[url] = (
+                response["X-Cache"],
+                set(re.findall(r"(\d+)(?: of 3)? places? left", html)),
+            )
+        return found
+
+    shown()
+    assert shown() == {url: ("hit", {"3"}) for url in pages}
+
+    post(register_url(webinar), details())
+    assert shown() == {url: ("miss", {"2"}) for url in pages}
+    assert shown() == {url: ("hit", {"2"}) for url in pages}
+
+    # Cancelling by the registrant's own link purges them again.
+    path = manage_path(Registration.objects.get())
+    post(path, {"confirm": "yes"})
+    assert shown() == {url: ("miss", {"3"}) for url in pages}
+
+    # A refused registration (a bot's filled-in honeypot) purges nothing.
+    post(register_url(webinar), details("bot@example.org", leave_blank="x"))
+    assert shown() == {url: ("hit", {"3"}) for url in pages}
+
+
 def test_registering_gives_a_place_and_emails_the_join_link_and_calendar(
     client, post, webinar, django_assert_max_num_queries
 ):
