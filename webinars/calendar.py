@@ -8,7 +8,11 @@ Microsoft write it), not a list of RDATEs: Outlook misreads RDATE-based zones an
 puts events an hour out. Each webinar has one UID for ever
 (``webinar-<id>@<host>``); an update or cancellation goes out with a higher
 ``SEQUENCE`` (``WebinarPage.ics_sequence``), so calendars replace the entry
-rather than add a second one.
+rather than add a second one. A registrant's own entry moves on from there with
+their own comings and goings (``sequence``): cancelling their place sends a
+CANCEL one higher than the REQUEST it withdraws, and registering again a REQUEST
+one higher than that CANCEL, so every message about the entry is newer than the
+last and no calendar is left holding a cancellation it should have replaced.
 
 Only a registrant's own invitation carries the join link. Feeds and the public
 "add to calendar" file never do.
@@ -67,6 +71,21 @@ def uid(webinar) -> str:
     return f"webinar-{webinar.pk}@{message_domain()}"
 
 
+def sequence(webinar, registration=None) -> int:
+    """The entry's SEQUENCE: the webinar's; on a registrant's invitation, plus
+    two for each registration the same address made for it before this one
+    (``Registration.earlier_registrations``, counted when it was made), plus one
+    if this one is cancelled. For one address the messages go REQUEST 0,
+    CANCEL 1, REQUEST 2 and so on, each higher than every one before it, with the
+    webinar's own changes added."""
+    if registration is None:
+        return webinar.ics_sequence
+    cancelled = registration.status == type(registration).Status.CANCELLED
+    return (
+        webinar.ics_sequence + 2 * registration.earlier_registrations + int(cancelled)
+    )
+
+
 def _calendar(method: str, name: str = "") -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -91,7 +110,7 @@ def event(
     """The webinar as a VEVENT: with the join link only for a ``registration``."""
     entry = Event()
     entry.add("uid", uid(webinar))
-    entry.add("sequence", webinar.ics_sequence)
+    entry.add("sequence", sequence(webinar, registration))
     entry.add("dtstamp", stamp or timezone.now())
     entry.add("dtstart", webinar.starts_at.astimezone(LONDON))
     entry.add("dtend", webinar.ends_at.astimezone(LONDON))

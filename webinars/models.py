@@ -710,6 +710,10 @@ class Registration(models.Model):
     # From the meeting tool's attendance export (webinars.attendance).
     attended = models.BooleanField(null=True, blank=True)
     minutes_attended = models.PositiveIntegerField(null=True, blank=True)
+    # How many registrations this address made for this webinar before this one
+    # (each cancelled), set when it is made: its calendar entry's SEQUENCE starts
+    # above theirs (webinars.calendar.sequence).
+    earlier_registrations = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

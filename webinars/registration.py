@@ -245,7 +245,12 @@ def register(
         taken = Registration.objects.filter(
             webinar=webinar, status=Status.REGISTERED
         ).count()
+        # Any earlier ones are cancelled (the live one was returned above).
+        earlier = Registration.objects.filter(
+            webinar=webinar, status=Status.CANCELLED, email=email
+        ).count()
         registration = Registration.objects.create(
+            earlier_registrations=earlier,
             webinar=webinar,
             name=name,
             email=email,

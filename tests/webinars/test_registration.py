@@ -409,14 +409,54 @@ def test_leaving_the_waiting_list_promotes_nobody_and_sends_no_calendar(
 
 
 def test_someone_who_cancelled_can_register_again(client, post, webinar):
-    item = RegistrationFactory(webinar=webinar, email="back@example.org")
-    post(manage_path(item), {"confirm": "yes"})
-    post(register_url(webinar), details("back@example.org"))
+    first = RegistrationFactory(webinar=webinar, email="back@example.org")
+    RegistrationFactory(webinar=webinar, email="someone.else@example.org")
+    invitations = []
+    for _ in range(2):
+        post(
+            manage_path(
+                Registration.objects.get(
+                    email="back@example.org", status=Status.REGISTERED
+                )
+            ),
+            {"confirm": "yes"},
+        )
+        post(register_url(webinar), details("back@example.org"))
+        invitations += [
+            (calendar_in(message)["method"], event_in(message))
+            for message in mail.outbox
+        ]
+        mail.outbox.clear()
     assert sorted(
         Registration.objects.filter(email="back@example.org").values_list(
             "status", flat=True
         )
-    ) == [Status.CANCELLED, Status.REGISTERED]
+    ) == [Status.CANCELLED, Status.CANCELLED, Status.REGISTERED]
+
+    # One calendar entry throughout, each message newer than the one before: the
+    # calendar takes each CANCEL, and puts the webinar back on each REQUEST.
+    assert {str(event["uid"]) for _, event in invitations} == {
+        webinar_calendar.uid(webinar)
+    }
+    assert [(method, event["sequence"]) for method, event in invitations] == [
+        ("CANCEL", 1),
+        ("REQUEST", 2),
+        ("CANCEL", 3),
+        ("REQUEST", 4),
+    ]
+    # Another address's invitation is not moved on by this one's comings and goings.
+    first.refresh_from_db()
+    assert webinar_calendar.sequence(webinar, first) == 1
+    other = Registration.objects.get(email="someone.else@example.org")
+    assert webinar_calendar.sequence(webinar, other) == 0
+    # A change to the webinar moves everyone's on from where each stands.
+    webinar.ics_sequence = 3
+    latest = Registration.objects.get(
+        email="back@example.org", status=Status.REGISTERED
+    )
+    assert webinar_calendar.sequence(webinar, latest) == 7
+    assert webinar_calendar.sequence(webinar, other) == 3
+    assert webinar_calendar.sequence(webinar) == 3
 
 
 def test_after_the_start_there_is_no_cancelling_and_after_the_end_no_join_link(
