@@ -195,7 +195,11 @@ def _lock(webinar_id: int) -> WebinarPage:
 def _places_changed(webinar: WebinarPage) -> None:
     """The webinar's page, its listings and the pages linking to it say how many
     places are left: once this commits, the page cache (and any shared cache)
-    forgets them, so the next reader sees the count as it now is."""
+    forgets them, so the next reader sees the count as it now is.
+
+    Called after the webinar's lock is released (finding those pages takes a few
+    milliseconds that the next registration need not wait for); inside a caller's
+    transaction it still waits for that transaction to commit."""
     purge_page_and_pages_showing(webinar)
 
 
@@ -260,7 +264,7 @@ def register(
             status=Status.REGISTERED if taken < webinar.capacity else Status.WAITLISTED,
         )
         _send_place_email(registration)
-        _places_changed(webinar)
+    _places_changed(webinar)
     logger.info(
         "Webinar %s: registration %s is %s",
         webinar.pk,
@@ -293,8 +297,6 @@ def fill_places(webinar: WebinarPage) -> list[Registration]:
             .order_by("created_at", "pk")
             .select_for_update()[:free]
         )
-        if promoted:
-            _places_changed(webinar)
         for registration in promoted:
             registration.webinar = webinar
             registration.status = Status.REGISTERED
@@ -306,6 +308,8 @@ def fill_places(webinar: WebinarPage) -> list[Registration]:
                 webinar.pk,
                 registration.pk,
             )
+    if promoted:
+        _places_changed(webinar)
     return promoted
 
 
@@ -326,11 +330,11 @@ def cancel(registration: Registration) -> tuple[Registration, list[Registration]
         current.cancelled_at = timezone.now()
         current.save(update_fields=["status", "cancelled_at"])
         _send_cancelled_email(current, had_place=had_place)
-        _places_changed(webinar)
         logger.info(
             "Webinar %s: registration %s cancelled by the registrant",
             webinar.pk,
             current.pk,
         )
         promoted = fill_places(webinar) if had_place else []
+    _places_changed(webinar)
     return current, promoted
