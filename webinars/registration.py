@@ -277,39 +277,45 @@ def register(
 def fill_places(webinar: WebinarPage) -> list[Registration]:
     """Give free places to the waiting list, earliest first; email each person.
 
-    Call inside a transaction holding the webinar's lock (``cancel`` does), or on
-    its own (it takes the lock). Nobody is promoted once the webinar has started
-    or if it is cancelled.
+    Takes the webinar's lock. Nobody is promoted once the webinar has started or
+    if it is cancelled.
     """
     with transaction.atomic():
         webinar = _lock(webinar.pk)
-        now = timezone.now()
-        if webinar.is_cancelled or now >= webinar.starts_at:
-            return []
-        taken = Registration.objects.filter(
-            webinar=webinar, status=Status.REGISTERED
-        ).count()
-        free = webinar.capacity - taken
-        if free <= 0:
-            return []
-        promoted = list(
-            Registration.objects.filter(webinar=webinar, status=Status.WAITLISTED)
-            .order_by("created_at", "pk")
-            .select_for_update()[:free]
-        )
-        for registration in promoted:
-            registration.webinar = webinar
-            registration.status = Status.REGISTERED
-            registration.promoted_at = now
-            registration.save(update_fields=["status", "promoted_at"])
-            _send_promoted_email(registration)
-            logger.info(
-                "Webinar %s: registration %s promoted from the waiting list",
-                webinar.pk,
-                registration.pk,
-            )
+        promoted = _fill_locked_places(webinar)
     if promoted:
         _places_changed(webinar)
+    return promoted
+
+
+def _fill_locked_places(webinar: WebinarPage) -> list[Registration]:
+    """``fill_places`` for a caller already holding the webinar's lock (``cancel``),
+    which purges the cached pages itself once the lock is released."""
+    now = timezone.now()
+    if webinar.is_cancelled or now >= webinar.starts_at:
+        return []
+    taken = Registration.objects.filter(
+        webinar=webinar, status=Status.REGISTERED
+    ).count()
+    free = webinar.capacity - taken
+    if free <= 0:
+        return []
+    promoted = list(
+        Registration.objects.filter(webinar=webinar, status=Status.WAITLISTED)
+        .order_by("created_at", "pk")
+        .select_for_update()[:free]
+    )
+    for registration in promoted:
+        registration.webinar = webinar
+        registration.status = Status.REGISTERED
+        registration.promoted_at = now
+        registration.save(update_fields=["status", "promoted_at"])
+        _send_promoted_email(registration)
+        logger.info(
+            "Webinar %s: registration %s promoted from the waiting list",
+            webinar.pk,
+            registration.pk,
+        )
     return promoted
 
 
@@ -335,6 +341,6 @@ def cancel(registration: Registration) -> tuple[Registration, list[Registration]
             webinar.pk,
             current.pk,
         )
-        promoted = fill_places(webinar) if had_place else []
+        promoted = _fill_locked_places(webinar) if had_place else []
     _places_changed(webinar)
     return current, promoted
